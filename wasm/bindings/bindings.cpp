@@ -1,0 +1,115 @@
+// embind surface of the core (docs/architecture.md). Only conversion lives here: JSON text in,
+// JSON text out, numbers for times. No decision is taken in this file.
+#include <emscripten/bind.h>
+
+#include <string>
+
+#include "common/json.hpp"
+#include "signaling/client_session.hpp"
+#include "signaling/protocol.hpp"
+#include "signaling/room_server.hpp"
+
+namespace {
+
+using chorus::Json;
+
+Json config_from(const std::string& text) {
+  auto value = chorus::parse_json(text);
+  return value && value->is_object() ? *value : Json::object();
+}
+
+class ClientCore {
+ public:
+  explicit ClientCore(const std::string& config)
+      : session_(chorus::ClientConfig::from_json(config_from(config))) {}
+
+  void handle(const std::string& input, double now_ms) { session_.handle_text(input, now_ms); }
+  void handleSocketMessage(const std::string& text, double now_ms) {
+    session_.handle_socket_message(text, now_ms);
+  }
+  void handleTimeout(double now_ms) { session_.handle_timeout(now_ms); }
+  std::string poll() {
+    auto out = session_.poll();
+    return out ? chorus::dump_json(*out) : std::string();
+  }
+  double nextTimeout() const { return session_.next_timeout().value_or(-1); }
+
+ private:
+  chorus::ClientSession session_;
+};
+
+class ServerCore {
+ public:
+  explicit ServerCore(const std::string& config)
+      : server_(chorus::ServerConfig::from_json(config_from(config))) {}
+
+  void handleConnect(double conn, double now_ms) { server_.handle_connect(id(conn), now_ms); }
+  void handleMessage(double conn, const std::string& data, bool is_binary, double byte_length,
+                     double now_ms) {
+    server_.handle_message(id(conn), data, is_binary, static_cast<std::size_t>(byte_length), now_ms);
+  }
+  void handleClose(double conn, int code, double now_ms) { server_.handle_close(id(conn), code, now_ms); }
+  void handleTimeout(double now_ms) { server_.handle_timeout(now_ms); }
+  std::string poll() {
+    auto out = server_.poll();
+    if (!out) return {};
+    Json j = {{"action", out->kind == chorus::ServerOutput::Kind::Send ? "send" : "close"},
+              {"conn", out->conn}};
+    if (out->kind == chorus::ServerOutput::Kind::Send) {
+      j["data"] = std::move(out->data);
+    } else {
+      j["code"] = out->code;
+      j["reason"] = out->reason;
+    }
+    return chorus::dump_json(j);
+  }
+  double nextTimeout() const { return server_.next_timeout().value_or(-1); }
+  double roomCount() const { return static_cast<double>(server_.room_count()); }
+  double connectionCount() const { return static_cast<double>(server_.connection_count()); }
+
+ private:
+  static chorus::ConnId id(double conn) { return static_cast<chorus::ConnId>(conn); }
+  chorus::RoomServer server_;
+};
+
+// Parses one frame and returns {"ok": canonical form} or {"error": code}: what the shared
+// protocol vectors (tests/vectors/protocol.json) check.
+template <typename Parse>
+std::string check(const std::string& text, Parse parse) {
+  auto parsed = parse(text);
+  if (auto* err = std::get_if<chorus::protocol::ProtocolError>(&parsed)) {
+    return chorus::dump_json({{"error", chorus::to_string(err->code)}});
+  }
+  return chorus::dump_json({{"ok", chorus::protocol::to_json(std::get<0>(parsed))}});
+}
+
+std::string parseClientMessage(const std::string& text) {
+  return check(text, chorus::protocol::parse_client_message);
+}
+std::string parseServerMessage(const std::string& text) {
+  return check(text, chorus::protocol::parse_server_message);
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(chorus_core) {
+  emscripten::class_<ClientCore>("ClientCore")
+      .constructor<std::string>()
+      .function("handle", &ClientCore::handle)
+      .function("handleSocketMessage", &ClientCore::handleSocketMessage)
+      .function("handleTimeout", &ClientCore::handleTimeout)
+      .function("poll", &ClientCore::poll)
+      .function("nextTimeout", &ClientCore::nextTimeout);
+  emscripten::class_<ServerCore>("ServerCore")
+      .constructor<std::string>()
+      .function("handleConnect", &ServerCore::handleConnect)
+      .function("handleMessage", &ServerCore::handleMessage)
+      .function("handleClose", &ServerCore::handleClose)
+      .function("handleTimeout", &ServerCore::handleTimeout)
+      .function("poll", &ServerCore::poll)
+      .function("nextTimeout", &ServerCore::nextTimeout)
+      .function("roomCount", &ServerCore::roomCount)
+      .function("connectionCount", &ServerCore::connectionCount);
+  emscripten::function("parseClientMessage", &parseClientMessage);
+  emscripten::function("parseServerMessage", &parseServerMessage);
+}

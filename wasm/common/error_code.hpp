@@ -1,0 +1,33 @@
+// The one enumerated list of error codes shared by the server, the client core and the
+// TypeScript API (docs/protocol.md, "Error codes"). Wire names are kebab-case.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace chorus {
+
+enum class ErrorCode {
+  BadJson,
+  BadMessage,
+  UnknownType,
+  MessageTooLarge,
+  BinaryNotSupported,
+  UnsupportedVersion,
+  NotJoined,
+  AlreadyJoined,
+  RoomFull,
+  UnknownPeer,
+  ResumeRejected,
+  SignalingUnreachable,
+  NegotiationFailed,
+  MediaUnavailable,
+  NotConnected,
+};
+
+// Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".
+std::string_view to_string(ErrorCode code);
+// Inverse of to_string; nullopt for names not in the list.
+std::optional<ErrorCode> error_code_from_string(std::string_view name);
+
+}  // namespace chorus

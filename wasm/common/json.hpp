@@ -1,0 +1,26 @@
+// nlohmann/json without exceptions: every accessor here checks the type first, parsing
+// returns a discarded value on error, and dumping replaces invalid UTF-8. The core is built
+// with JSON_NOEXCEPTION, so a throwing nlohmann path would abort: never call one.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chorus {
+
+using Json = nlohmann::json;
+
+// Parses `text`; nullopt if it is not valid JSON.
+std::optional<Json> parse_json(std::string_view text);
+// Compact serialization that never throws (invalid UTF-8 becomes U+FFFD).
+std::string dump_json(const Json& value);
+
+// Field accessors on an object: nullopt when the field is missing or has another type.
+const Json* find_field(const Json& object, std::string_view key);
+std::optional<std::string> get_string(const Json& object, std::string_view key);
+std::optional<double> get_number(const Json& object, std::string_view key);
+std::optional<bool> get_bool(const Json& object, std::string_view key);
+
+}  // namespace chorus

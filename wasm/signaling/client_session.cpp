@@ -1,0 +1,389 @@
+#include "signaling/client_session.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace chorus {
+
+namespace p = protocol;
+
+namespace {
+
+const char* state_name(ClientSession::State s) {
+  switch (s) {
+    case ClientSession::State::Idle: return "idle";
+    case ClientSession::State::Connecting: return "connecting";
+    case ClientSession::State::Joined: return "joined";
+    case ClientSession::State::Reconnecting: return "reconnecting";
+    case ClientSession::State::Left: return "left";
+  }
+  return "idle";
+}
+
+void earliest(std::optional<double>& acc, std::optional<double> t) {
+  if (t && (!acc || *t < *acc)) acc = t;
+}
+
+}  // namespace
+
+ClientConfig ClientConfig::from_json(const Json& config) {
+  ClientConfig c;
+  auto positive = [&](const char* key, auto& field) {
+    if (auto v = get_number(config, key); v && *v > 0) field = static_cast<std::decay_t<decltype(field)>>(*v);
+  };
+  if (auto seed = get_number(config, "seed"); seed && *seed >= 0) c.seed = static_cast<std::uint64_t>(*seed);
+  positive("pingIntervalMs", c.ping_interval_ms);
+  positive("pongTimeoutMs", c.pong_timeout_ms);
+  positive("reconnectBaseMs", c.backoff.base_ms);
+  positive("reconnectMaxMs", c.backoff.max_ms);
+  positive("connectAttempts", c.connect_attempts);
+  positive("resumeGraceMs", c.resume_grace_ms);
+  positive("iceDisconnectedRestartMs", c.negotiation.ice_disconnected_restart_ms);
+  positive("iceRestartRetryMs", c.negotiation.ice_restart_retry_ms);
+  return c;
+}
+
+ClientSession::ClientSession(ClientConfig config) : config_(config), random_(config.seed) {}
+
+const PeerNegotiation* ClientSession::peer(const std::string& id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : &it->second.negotiation;
+}
+
+// ---- inputs --------------------------------------------------------------------------------
+
+void ClientSession::handle_text(std::string_view input, double now_ms) {
+  auto value = parse_json(input);
+  if (!value || !value->is_object()) {
+    return error_event(ErrorCode::BadJson, "core input is not a JSON object", false);
+  }
+  handle(*value, now_ms);
+}
+
+void ClientSession::handle(const Json& input, double now_ms) {
+  auto type = get_string(input, "type");
+  if (!type) return error_event(ErrorCode::BadMessage, "core input needs a string `type`", false);
+  const std::string& t = *type;
+  if (t == "join") return on_join(input, now_ms);
+  if (t == "leave") return on_leave();
+  if (t == "socket-open") return on_socket_open(now_ms);
+  if (t == "socket-closed") return on_socket_closed(now_ms);
+  if (t == "local-tracks-changed") {
+    for (auto& [id, peer] : peers_) peer.negotiation.on_local_tracks_changed(*this);
+    return;
+  }
+  if (t == "broadcast") {
+    const Json* data = find_field(input, "data");
+    if (data == nullptr) return error_event(ErrorCode::BadMessage, "broadcast needs `data`", false);
+    if (state_ == State::Joined && socket_open_) send(p::Broadcast{"", *data});
+    else error_event(ErrorCode::NotConnected, "broadcast while the signaling socket is down", false);
+    return;
+  }
+  if (t == "negotiationneeded" || t == "signalingstatechange" || t == "connectionstatechange" ||
+      t == "icecandidate" || t == "local-description-set" || t == "remote-description-set" ||
+      t == "operation-failed" || t == "datachannel-state") {
+    return on_peer_event(t, input, now_ms);
+  }
+  error_event(ErrorCode::UnknownType, "unknown core input `" + t + "`", false);
+}
+
+void ClientSession::on_peer_event(const std::string& type, const Json& input, double now_ms) {
+  auto id = get_string(input, "peer");
+  if (!id) return error_event(ErrorCode::BadMessage, type + " needs `peer`", false);
+  auto it = peers_.find(*id);
+  if (it == peers_.end()) return;  // a late event from a connection we already closed
+  PeerNegotiation& n = it->second.negotiation;
+  auto state = get_string(input, "state");
+  if (type == "negotiationneeded") {
+    n.on_negotiation_needed(*this);
+  } else if (type == "signalingstatechange") {
+    if (!state) return error_event(ErrorCode::BadMessage, type + " needs `state`", false);
+    n.on_signaling_state(*state, *this);
+  } else if (type == "connectionstatechange") {
+    if (!state) return error_event(ErrorCode::BadMessage, type + " needs `state`", false);
+    n.on_connection_state(*state, now_ms, *this);
+  } else if (type == "icecandidate") {
+    const Json* c = find_field(input, "candidate");
+    n.on_local_candidate(c != nullptr ? *c : Json(nullptr), *this);
+  } else if (type == "local-description-set") {
+    const Json* d = find_field(input, "description");
+    n.on_local_description_set(d != nullptr ? *d : Json(nullptr), *this);
+  } else if (type == "remote-description-set") {
+    n.on_remote_description_set(*this);
+  } else if (type == "operation-failed") {
+    n.on_operation_failed(get_string(input, "operation").value_or(""),
+                          get_string(input, "name").value_or("Error"),
+                          get_string(input, "message").value_or(""), *this);
+  }
+  // datachannel-state: the glue delivers app messages itself; nothing to decide yet.
+}
+
+void ClientSession::on_join(const Json& input, double /*now_ms*/) {
+  if (state_ != State::Idle) {
+    return error_event(ErrorCode::AlreadyJoined, "this room object has already joined", false);
+  }
+  auto room = get_string(input, "room");
+  auto name = get_string(input, "name");
+  if (!room || !p::is_valid_room(*room)) {
+    return fail(ErrorCode::BadMessage, "room must be 1..128 characters without control characters");
+  }
+  if (!name || !p::is_valid_name(*name)) {
+    return fail(ErrorCode::BadMessage, "name must be 0..64 characters without control characters");
+  }
+  room_ = *room;
+  name_ = *name;
+  token_ = get_string(input, "token");
+  set_state(State::Connecting);
+  socket_opening_ = true;
+  action({{"action", "open-socket"}});
+}
+
+void ClientSession::on_leave() {
+  if (state_ == State::Left || state_ == State::Idle) return;
+  if (socket_open_) {
+    send(p::Leave{});
+    action({{"action", "close-socket"}, {"code", 1000}});
+  } else if (socket_opening_) {
+    action({{"action", "close-socket"}, {"code", 1000}});
+  }
+  socket_open_ = socket_opening_ = false;
+  for (auto& [id, peer] : peers_) peer.negotiation.close(*this);
+  peers_.clear();
+  outbox_.clear();
+  reconnect_at_.reset();
+  next_ping_at_.reset();
+  set_state(State::Left);
+}
+
+void ClientSession::on_socket_open(double now_ms) {
+  if (!socket_opening_) return;
+  socket_opening_ = false;
+  socket_open_ = true;
+  last_rx_ = now_ms;
+  next_ping_at_ = now_ms + config_.ping_interval_ms;
+  send_join();
+}
+
+void ClientSession::send_join() {
+  p::Join join;
+  join.room = room_;
+  join.name = name_;
+  join.token = token_;
+  if (!peer_id_.empty()) join.resume = p::Resume{peer_id_, secret_};
+  send(join);
+}
+
+void ClientSession::on_socket_closed(double now_ms) {
+  if (!socket_open_ && !socket_opening_) return;  // a socket we already gave up on
+  socket_open_ = socket_opening_ = false;
+  next_ping_at_.reset();
+  if (state_ == State::Joined) set_state(State::Reconnecting);
+  if (state_ != State::Connecting && state_ != State::Reconnecting) return;
+  ++failed_attempts_;
+  if (state_ == State::Connecting && failed_attempts_ >= config_.connect_attempts) {
+    return fail(ErrorCode::SignalingUnreachable,
+                "could not reach the signaling server after " + std::to_string(failed_attempts_) +
+                    " attempts");
+  }
+  // Peer connections are left alone: media and data keep flowing while signaling is away.
+  schedule_reconnect(now_ms);
+}
+
+void ClientSession::schedule_reconnect(double now_ms) {
+  reconnect_at_ = now_ms + config_.backoff.delay(failed_attempts_ - 1, random_);
+}
+
+void ClientSession::handle_socket_message(std::string_view text, double now_ms) {
+  if (!socket_open_) return;
+  last_rx_ = now_ms;
+  auto parsed = p::parse_server_message(text);
+  if (auto* err = std::get_if<p::ProtocolError>(&parsed)) {
+    return error_event(err->code, "bad frame from the server: " + err->message, false);
+  }
+  on_server_message(std::get<p::ServerMessage>(std::move(parsed)), now_ms);
+}
+
+void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
+  if (auto* w = std::get_if<p::Welcome>(&message)) return on_welcome(std::move(*w), now_ms);
+  if (auto* e = std::get_if<p::Error>(&message)) return on_server_error(*e, now_ms);
+  if (state_ != State::Joined) return;  // nothing else is meaningful before welcome
+  if (auto* j = std::get_if<p::PeerJoined>(&message)) {
+    if (j->peer.id == peer_id_) return;
+    auto it = peers_.find(j->peer.id);
+    if (it != peers_.end()) {
+      // Known from before a server restart: it resumed; keep the connection we have.
+      it->second.confirm_deadline.reset();
+      it->second.name = j->peer.name;
+    } else {
+      add_peer(j->peer.id, j->peer.name);  // it will offer to us
+    }
+  } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
+    remove_peer(l->peer_id, l->reason);
+  } else if (auto* s = std::get_if<p::Signal>(&message)) {
+    if (s->peer == peer_id_) return;
+    auto it = peers_.find(s->peer);
+    Peer& peer = it != peers_.end() ? it->second : add_peer(s->peer, "");
+    peer.confirm_deadline.reset();  // it talks, so it is there
+    peer.negotiation.on_remote_signal(*s, *this, ice_servers_);
+  } else if (auto* b = std::get_if<p::Broadcast>(&message)) {
+    event({{"event", "broadcast"}, {"from", b->from}, {"data", b->data}});
+  }
+}
+
+void ClientSession::on_welcome(p::Welcome w, double now_ms) {
+  if (state_ != State::Connecting && state_ != State::Reconnecting) return;
+  if (!peer_id_.empty() && w.peer_id != peer_id_) {
+    // A new identity: the others know us under another id, so old connections are useless.
+    std::vector<std::string> ids;
+    for (const auto& [id, peer] : peers_) ids.push_back(id);
+    for (const auto& id : ids) remove_peer(id, "left");
+  }
+  const bool first = peer_id_.empty();
+  peer_id_ = w.peer_id;
+  secret_ = w.secret;
+  ice_servers_ = w.ice_servers;
+  failed_attempts_ = 0;
+  reconnect_at_.reset();
+
+  std::set<std::string> listed;
+  Json peers = Json::array();
+  for (const auto& info : w.peers) {
+    listed.insert(info.id);
+    peers.push_back({{"id", info.id}, {"name", info.name}});
+    auto it = peers_.find(info.id);
+    if (it != peers_.end()) {
+      it->second.confirm_deadline.reset();
+      it->second.name = info.name;
+    } else {
+      // We are the newcomer (or it is new to us): we offer.
+      add_peer(info.id, info.name).negotiation.start(*this, ice_servers_);
+    }
+  }
+  for (auto& [id, peer] : peers_) {
+    // Not listed: after a server restart it may simply not have resumed yet.
+    if (listed.count(id) == 0 && !peer.confirm_deadline) {
+      peer.confirm_deadline = now_ms + config_.resume_grace_ms;
+    }
+  }
+  set_state(State::Joined);
+  event({{"event", "joined"},
+         {"peerId", peer_id_},
+         {"room", room_},
+         {"peers", peers},
+         {"resumed", !first}});
+
+  std::deque<p::Signal> held;
+  held.swap(outbox_);
+  for (auto& s : held) {
+    if (peers_.count(s.peer) != 0) send(std::move(s));
+  }
+}
+
+void ClientSession::on_server_error(const p::Error& e, double now_ms) {
+  const bool join_refused = e.ref == "join" && state_ != State::Joined;
+  if (join_refused && e.code == ErrorCode::ResumeRejected) {
+    // Our seat went to someone else: start over as a new peer.
+    std::vector<std::string> ids;
+    for (const auto& [id, peer] : peers_) ids.push_back(id);
+    for (const auto& id : ids) remove_peer(id, "left");
+    peer_id_.clear();
+    secret_.clear();
+    error_event(e.code, e.message, false);
+    if (socket_open_) send_join();
+    return;
+  }
+  if (join_refused) return fail(e.code, e.message);
+  (void)now_ms;
+  error_event(e.code, e.message, false);
+}
+
+void ClientSession::handle_timeout(double now_ms) {
+  if (reconnect_at_ && now_ms >= *reconnect_at_) {
+    reconnect_at_.reset();
+    socket_opening_ = true;
+    action({{"action", "open-socket"}});
+  }
+  if (socket_open_ && next_ping_at_ && now_ms >= *next_ping_at_) {
+    if (now_ms - last_rx_ > config_.pong_timeout_ms) {
+      // The server went silent (a half-open TCP connection): give the socket up ourselves.
+      action({{"action", "close-socket"}, {"code", 4000}});
+      on_socket_closed(now_ms);
+    } else {
+      send(p::Ping{});
+      next_ping_at_ = now_ms + config_.ping_interval_ms;
+    }
+  }
+  std::vector<std::string> expired;
+  for (auto& [id, peer] : peers_) {
+    peer.negotiation.handle_timeout(now_ms, *this);
+    if (peer.confirm_deadline && now_ms >= *peer.confirm_deadline) expired.push_back(id);
+  }
+  for (const auto& id : expired) remove_peer(id, "timeout");
+}
+
+std::optional<double> ClientSession::next_timeout() const {
+  std::optional<double> t;
+  earliest(t, reconnect_at_);
+  if (socket_open_) earliest(t, next_ping_at_);
+  for (const auto& [id, peer] : peers_) {
+    earliest(t, peer.negotiation.next_timeout());
+    earliest(t, peer.confirm_deadline);
+  }
+  return t;
+}
+
+std::optional<Json> ClientSession::poll() {
+  if (out_.empty()) return std::nullopt;
+  Json o = std::move(out_.front());
+  out_.pop_front();
+  return o;
+}
+
+// ---- outputs -------------------------------------------------------------------------------
+
+void ClientSession::action(Json a) { out_.push_back(std::move(a)); }
+void ClientSession::event(Json e) { out_.push_back(std::move(e)); }
+
+void ClientSession::signal(p::Signal s) {
+  if (state_ == State::Joined && socket_open_) return send(std::move(s));
+  // Signaling is down: hold it (bounded) and deliver after the resume.
+  if (outbox_.size() >= config_.max_outbox) outbox_.pop_front();
+  outbox_.push_back(std::move(s));
+}
+
+void ClientSession::send(const p::ClientMessage& message) {
+  action({{"action", "send"}, {"data", p::serialize(message)}});
+}
+
+void ClientSession::set_state(State s) {
+  if (s == state_) return;
+  state_ = s;
+  event({{"event", "statechange"}, {"state", state_name(s)}});
+}
+
+void ClientSession::fail(ErrorCode code, std::string message) {
+  error_event(code, std::move(message), true);
+  on_leave();
+  set_state(State::Left);
+}
+
+void ClientSession::error_event(ErrorCode code, std::string message, bool fatal) {
+  event({{"event", "error"}, {"code", to_string(code)}, {"message", std::move(message)}, {"fatal", fatal}});
+}
+
+ClientSession::Peer& ClientSession::add_peer(const std::string& id, const std::string& name) {
+  auto [it, inserted] = peers_.try_emplace(
+      id, Peer{name, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
+  if (inserted) event({{"event", "peerjoined"}, {"peer", {{"id", id}, {"name", name}}}});
+  return it->second;
+}
+
+void ClientSession::remove_peer(const std::string& id, const std::string& reason) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  it->second.negotiation.close(*this);
+  peers_.erase(it);
+  event({{"event", "peerleft"}, {"peerId", id}, {"reason", reason}});
+}
+
+}  // namespace chorus

@@ -1,0 +1,109 @@
+// The browser side of a room, sans-IO: the signaling socket's lifecycle (join, heartbeat,
+// reconnect with backoff and resume), the room's peers, and one PeerNegotiation per peer.
+// States: idle -> connecting -> joined -> reconnecting -> joined ... -> left.
+//
+// Inputs and outputs are the JSON objects of docs/architecture.md ("ClientCore"); a bad input
+// becomes an `error` event, never a crash.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.hpp"
+#include "common/random.hpp"
+#include "signaling/backoff.hpp"
+#include "signaling/peer_negotiation.hpp"
+#include "signaling/protocol.hpp"
+
+namespace chorus {
+
+struct ClientConfig {
+  std::uint64_t seed = 1;
+  double ping_interval_ms = 10000;
+  double pong_timeout_ms = 25000;  // no frame from the server this long: the socket is dead
+  Backoff backoff;
+  int connect_attempts = 5;        // the first join gives up after this many failed sockets
+  double resume_grace_ms = 10000;  // peers missing after a resume get this long to come back
+  std::size_t max_outbox = 512;    // signals kept while the socket is down
+  NegotiationConfig negotiation;
+
+  static ClientConfig from_json(const Json& config);
+};
+
+class ClientSession : private PeerSink {
+ public:
+  enum class State { Idle, Connecting, Joined, Reconnecting, Left };
+
+  explicit ClientSession(ClientConfig config = {});
+
+  // An input object from the glue (docs/architecture.md).
+  void handle(const Json& input, double now_ms);
+  // Same, from JSON text (what the wasm binding receives).
+  void handle_text(std::string_view input, double now_ms);
+  // A text frame from the signaling socket.
+  void handle_socket_message(std::string_view text, double now_ms);
+  void handle_timeout(double now_ms);
+
+  std::optional<Json> poll();
+  std::optional<double> next_timeout() const;
+
+  State state() const { return state_; }
+  const std::string& peer_id() const { return peer_id_; }
+  std::size_t peer_count() const { return peers_.size(); }
+  const PeerNegotiation* peer(const std::string& id) const;
+
+ private:
+  struct Peer {
+    std::string name;
+    PeerNegotiation negotiation;
+    std::optional<double> confirm_deadline;  // set after a resume until the server lists it
+  };
+
+  // PeerSink
+  void action(Json action) override;
+  void signal(protocol::Signal signal) override;
+  void event(Json event) override;
+
+  void on_join(const Json& input, double now_ms);
+  void on_leave();
+  void on_socket_open(double now_ms);
+  void on_socket_closed(double now_ms);
+  void on_server_message(protocol::ServerMessage message, double now_ms);
+  void on_welcome(protocol::Welcome welcome, double now_ms);
+  void on_server_error(const protocol::Error& error, double now_ms);
+  void on_peer_event(const std::string& type, const Json& input, double now_ms);
+
+  void set_state(State state);
+  void send(const protocol::ClientMessage& message);
+  void send_join();
+  void schedule_reconnect(double now_ms);
+  void fail(ErrorCode code, std::string message);
+  void error_event(ErrorCode code, std::string message, bool fatal);
+  Peer& add_peer(const std::string& id, const std::string& name);
+  void remove_peer(const std::string& id, const std::string& reason);
+  bool polite_towards(const std::string& other) const { return peer_id_ < other; }
+
+  ClientConfig config_;
+  Random random_;
+  State state_ = State::Idle;
+  std::string room_, name_;
+  std::optional<std::string> token_;
+  std::string peer_id_, secret_;
+  Json ice_servers_ = Json::array();
+
+  bool socket_open_ = false;
+  bool socket_opening_ = false;
+  int failed_attempts_ = 0;
+  std::optional<double> reconnect_at_;
+  double last_rx_ = 0;
+  std::optional<double> next_ping_at_;
+
+  std::map<std::string, Peer> peers_;
+  std::deque<protocol::Signal> outbox_;
+  std::deque<Json> out_;
+};
+
+}  // namespace chorus

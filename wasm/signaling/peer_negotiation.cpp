@@ -1,0 +1,246 @@
+#include "signaling/peer_negotiation.hpp"
+
+#include <algorithm>
+
+namespace chorus {
+
+namespace p = protocol;
+
+PeerNegotiation::PeerNegotiation(std::string peer_id, bool polite, NegotiationConfig config)
+    : peer_id_(std::move(peer_id)), polite_(polite), config_(config) {}
+
+void PeerNegotiation::ensure_peer_connection(PeerSink& sink, const Json& ice_servers) {
+  if (pc_created_) return;
+  pc_created_ = true;
+  sink.action({{"action", "create-peer-connection"},
+               {"peer", peer_id_},
+               {"polite", polite_},
+               {"iceServers", ice_servers}});
+}
+
+void PeerNegotiation::start(PeerSink& sink, const Json& ice_servers) {
+  ensure_peer_connection(sink, ice_servers);
+  // Adding tracks (and the default channel the glue creates) fires negotiationneeded.
+  senders_synced_ = true;
+  sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+}
+
+void PeerNegotiation::on_local_tracks_changed(PeerSink& sink) {
+  if (!pc_created_) return;
+  senders_synced_ = true;
+  sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+}
+
+void PeerNegotiation::on_remote_signal(const p::Signal& signal, PeerSink& sink,
+                                       const Json& ice_servers) {
+  switch (signal.kind) {
+    case p::SignalKind::Offer:
+    case p::SignalKind::Answer:
+      // The answering side creates its connection when the first offer arrives, so the
+      // offer's transceivers exist before our tracks are attached to them.
+      ensure_peer_connection(sink, ice_servers);
+      on_remote_description(signal.kind, signal.sdp, sink);
+      break;
+    case p::SignalKind::Candidate: {
+      const auto& c = signal.candidate;
+      Json init = {{"candidate", c.candidate}};
+      init["sdpMid"] = c.sdp_mid ? Json(*c.sdp_mid) : Json(nullptr);
+      init["sdpMLineIndex"] = c.sdp_mline_index ? Json(*c.sdp_mline_index) : Json(nullptr);
+      if (c.username_fragment) init["usernameFragment"] = *c.username_fragment;
+      on_remote_candidate(init, sink);
+      break;
+    }
+    case p::SignalKind::EndOfCandidates:
+      on_remote_candidate(Json(nullptr), sink);
+      break;
+  }
+}
+
+void PeerNegotiation::on_remote_description(p::SignalKind kind, const std::string& sdp,
+                                            PeerSink& sink) {
+  const bool is_offer = kind == p::SignalKind::Offer;
+  if (!is_offer && signaling_state_ != "have-local-offer") {
+    // An answer to an offer we no longer have (rolled back on glare): applying it would
+    // only fail with InvalidStateError.
+    return;
+  }
+  const bool offer_collision = is_offer && (making_offer_ || signaling_state_ != "stable");
+  ignore_offer_ = !polite_ && offer_collision;
+  if (ignore_offer_) return;  // impolite: our offer wins; the polite peer will answer it
+  srd_in_flight_.push_back(is_offer ? "offer" : "answer");
+  // A polite peer in have-local-offer gets an implicit rollback from setRemoteDescription.
+  sink.action({{"action", "set-remote-description"},
+               {"peer", peer_id_},
+               {"description", {{"type", is_offer ? "offer" : "answer"}, {"sdp", sdp}}}});
+}
+
+void PeerNegotiation::on_remote_candidate(const Json& candidate, PeerSink& sink) {
+  if (!has_remote_description_) {
+    // addIceCandidate before setRemoteDescription fails; keep them (bounded) until then.
+    if (queued_candidates_.size() >= config_.max_queued_candidates) queued_candidates_.pop_front();
+    queued_candidates_.push_back(candidate);
+    return;
+  }
+  sink.action({{"action", "add-ice-candidate"}, {"peer", peer_id_}, {"candidate", candidate}});
+}
+
+void PeerNegotiation::on_negotiation_needed(PeerSink& sink) {
+  if (!pc_created_) return;
+  if (busy() || signaling_state_ != "stable") {
+    // Owed, not dropped: offer once the description in flight settles.
+    offer_owed_ = true;
+    return;
+  }
+  offer_owed_ = false;
+  making_offer_ = true;
+  sld_in_flight_.push_back("offer");
+  sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
+}
+
+bool PeerNegotiation::busy() const {
+  return making_offer_ || !sld_in_flight_.empty() || !srd_in_flight_.empty();
+}
+
+void PeerNegotiation::maybe_offer(PeerSink& sink) {
+  if (offer_owed_ && !busy() && signaling_state_ == "stable") on_negotiation_needed(sink);
+}
+
+void PeerNegotiation::on_signaling_state(const std::string& state, PeerSink& sink) {
+  signaling_state_ = state;
+  maybe_offer(sink);
+}
+
+void PeerNegotiation::on_local_description_set(const Json& description, PeerSink& sink) {
+  if (!sld_in_flight_.empty()) {
+    if (sld_in_flight_.front() == "offer") making_offer_ = false;
+    sld_in_flight_.pop_front();
+  }
+  auto type = get_string(description, "type");
+  auto sdp = get_string(description, "sdp");
+  // After a glare rollback the reported description can be the answer we already sent.
+  if (type && sdp && !sdp->empty() && *sdp != last_sent_sdp_ &&
+      (*type == "offer" || *type == "answer")) {
+    last_sent_sdp_ = *sdp;
+    p::Signal s;
+    s.peer = peer_id_;
+    s.kind = *type == "offer" ? p::SignalKind::Offer : p::SignalKind::Answer;
+    s.sdp = *sdp;
+    sink.signal(std::move(s));
+  }
+  maybe_offer(sink);
+}
+
+void PeerNegotiation::on_remote_description_set(PeerSink& sink) {
+  std::string type = "answer";
+  if (!srd_in_flight_.empty()) {
+    type = srd_in_flight_.front();
+    srd_in_flight_.pop_front();
+  }
+  has_remote_description_ = true;
+  while (!queued_candidates_.empty()) {
+    sink.action({{"action", "add-ice-candidate"},
+                 {"peer", peer_id_},
+                 {"candidate", std::move(queued_candidates_.front())}});
+    queued_candidates_.pop_front();
+  }
+  if (type == "offer") {
+    if (!senders_synced_) {
+      // Attach our tracks now: addTrack reuses the transceivers the offer created, so the
+      // answer carries our media without another round.
+      senders_synced_ = true;
+      sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+    }
+    sld_in_flight_.push_back("answer");
+    sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
+  }
+  maybe_offer(sink);
+}
+
+void PeerNegotiation::on_operation_failed(const std::string& operation, const std::string& name,
+                                          const std::string& message, PeerSink& sink) {
+  if (operation == "setLocalDescription") {
+    if (!sld_in_flight_.empty()) {
+      if (sld_in_flight_.front() == "offer") making_offer_ = false;
+      sld_in_flight_.pop_front();
+    }
+    report_error("setLocalDescription failed: " + name + ": " + message, sink);
+  } else if (operation == "setRemoteDescription") {
+    if (!srd_in_flight_.empty()) srd_in_flight_.pop_front();
+    report_error("setRemoteDescription failed: " + name + ": " + message, sink);
+  }
+  // addIceCandidate failures are expected around ICE restarts and ignored offers (a candidate
+  // for a description we never applied); the connection state tells the real story.
+  maybe_offer(sink);
+}
+
+void PeerNegotiation::on_local_candidate(const Json& candidate, PeerSink& sink) {
+  p::Signal s;
+  s.peer = peer_id_;
+  if (candidate.is_null()) {
+    s.kind = p::SignalKind::EndOfCandidates;
+  } else {
+    auto cand = get_string(candidate, "candidate");
+    if (!cand) return;
+    s.kind = p::SignalKind::Candidate;
+    s.candidate.candidate = *cand;
+    s.candidate.sdp_mid = get_string(candidate, "sdpMid");
+    if (auto index = get_number(candidate, "sdpMLineIndex")) {
+      s.candidate.sdp_mline_index = static_cast<int>(*index);
+    }
+    s.candidate.username_fragment = get_string(candidate, "usernameFragment");
+  }
+  sink.signal(std::move(s));
+}
+
+void PeerNegotiation::on_connection_state(const std::string& state, double now_ms, PeerSink& sink) {
+  if (state == connection_state_) return;
+  connection_state_ = state;
+  sink.event({{"event", "peerstatechange"}, {"peerId", peer_id_}, {"state", state}});
+  if (state == "connected") {
+    ice_restart_at_.reset();
+    ice_restarts_ = 0;
+  } else if (state == "disconnected") {
+    // Often transient (a lost burst of consent checks): give ICE a few seconds first.
+    if (!ice_restart_at_) ice_restart_at_ = now_ms + config_.ice_disconnected_restart_ms;
+  } else if (state == "failed") {
+    restart_ice(now_ms, sink);
+  } else if (state == "closed") {
+    ice_restart_at_.reset();
+  }
+}
+
+void PeerNegotiation::restart_ice(double now_ms, PeerSink& sink) {
+  ++ice_restarts_;
+  sink.action({{"action", "restart-ice"}, {"peer", peer_id_}});
+  // If this restart does not bring the connection back, try again, backing off up to 8x.
+  const double factor = std::min(1 << std::min(ice_restarts_ - 1, 3), 8);
+  ice_restart_at_ = now_ms + config_.ice_restart_retry_ms * factor;
+}
+
+void PeerNegotiation::handle_timeout(double now_ms, PeerSink& sink) {
+  if (!ice_restart_at_ || now_ms < *ice_restart_at_) return;
+  if (connection_state_ == "connected" || connection_state_ == "closed") {
+    ice_restart_at_.reset();
+    return;
+  }
+  restart_ice(now_ms, sink);
+}
+
+std::optional<double> PeerNegotiation::next_timeout() const { return ice_restart_at_; }
+
+void PeerNegotiation::close(PeerSink& sink) {
+  if (pc_created_) sink.action({{"action", "close-peer-connection"}, {"peer", peer_id_}});
+  pc_created_ = false;
+  ice_restart_at_.reset();
+  queued_candidates_.clear();
+}
+
+void PeerNegotiation::report_error(const std::string& message, PeerSink& sink) {
+  sink.event({{"event", "error"},
+              {"code", to_string(ErrorCode::NegotiationFailed)},
+              {"message", message},
+              {"peer", peer_id_},
+              {"fatal", false}});
+}
+
+}  // namespace chorus

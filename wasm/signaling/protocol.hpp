@@ -1,0 +1,119 @@
+// Signaling protocol v1 (docs/protocol.md): typed messages, their parser and serializer.
+// Parsing never throws: a bad frame yields a ProtocolError with a code from the enumerated
+// list. Unknown fields are ignored, so serialize(parse(x)) is x's canonical form.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/error_code.hpp"
+#include "common/json.hpp"
+
+namespace chorus::protocol {
+
+inline constexpr int kVersion = 1;
+
+struct ProtocolError {
+  ErrorCode code;
+  std::string message;
+  std::string ref;  // the offending message's `type`, when known
+};
+
+struct PeerInfo {
+  std::string id;
+  std::string name;
+};
+
+// RTCIceCandidateInit, as sent in `signal` kind `candidate`.
+struct IceCandidate {
+  std::string candidate;
+  std::optional<std::string> sdp_mid;
+  std::optional<int> sdp_mline_index;
+  std::optional<std::string> username_fragment;
+};
+
+enum class SignalKind { Offer, Answer, Candidate, EndOfCandidates };
+std::string_view to_string(SignalKind kind);
+
+// A relayed signal. `peer` is the addressee (`to`) client->server and the sender (`from`)
+// server->client.
+struct Signal {
+  std::string peer;
+  SignalKind kind = SignalKind::Offer;
+  std::string sdp;            // offer, answer
+  IceCandidate candidate;     // candidate
+};
+
+struct Resume {
+  std::string peer_id;
+  std::string secret;
+};
+
+// ---- client -> server -------------------------------------------------------------------
+struct Join {
+  int version = kVersion;
+  std::string room;
+  std::string name;
+  std::optional<std::string> token;
+  std::optional<Resume> resume;
+};
+struct Broadcast {
+  std::string from;  // empty client->server
+  Json data;
+};
+struct Ping {
+  std::optional<double> id;
+};
+struct Leave {};
+
+using ClientMessage = std::variant<Join, Signal, Broadcast, Ping, Leave>;
+
+// ---- server -> client -------------------------------------------------------------------
+struct Welcome {
+  int version = kVersion;
+  std::string room;
+  std::string peer_id;
+  std::string secret;
+  bool resumed = false;
+  std::vector<PeerInfo> peers;
+  Json ice_servers = Json::array();
+};
+struct PeerJoined {
+  PeerInfo peer;
+};
+struct PeerLeft {
+  std::string peer_id;
+  std::string reason;  // left | timeout | replaced
+};
+struct Pong {
+  std::optional<double> id;
+};
+struct Error {
+  ErrorCode code;
+  std::string message;
+  std::string ref;
+};
+
+using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, Signal, Broadcast, Pong, Error>;
+
+template <typename T>
+using Parsed = std::variant<T, ProtocolError>;
+
+Parsed<ClientMessage> parse_client_message(std::string_view text);
+Parsed<ServerMessage> parse_server_message(std::string_view text);
+
+std::string serialize(const ClientMessage& message);
+std::string serialize(const ServerMessage& message);
+Json to_json(const ClientMessage& message);
+Json to_json(const ServerMessage& message);
+
+// Field rules shared by parser and server (docs/protocol.md, "Identifiers").
+bool is_valid_peer_id(std::string_view id);
+bool is_valid_secret(std::string_view secret);
+bool is_valid_room(std::string_view room);
+bool is_valid_name(std::string_view name);
+
+}  // namespace chorus::protocol

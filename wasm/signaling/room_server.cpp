@@ -1,0 +1,272 @@
+#include "signaling/room_server.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace chorus {
+
+namespace p = protocol;
+
+ServerConfig ServerConfig::from_json(const Json& config) {
+  ServerConfig c;
+  auto positive = [&](const char* key, auto& field) {
+    if (auto v = get_number(config, key); v && *v > 0) field = static_cast<std::decay_t<decltype(field)>>(*v);
+  };
+  positive("maxPeersPerRoom", c.max_peers_per_room);
+  positive("maxMessageBytes", c.max_message_bytes);
+  positive("heartbeatTimeoutMs", c.heartbeat_timeout_ms);
+  positive("resumeGraceMs", c.resume_grace_ms);
+  positive("sweepIntervalMs", c.sweep_interval_ms);
+  positive("maxPendingPerPeer", c.max_pending_per_peer);
+  if (const Json* ice = find_field(config, "iceServers"); ice != nullptr && ice->is_array()) {
+    c.ice_servers = *ice;
+  }
+  // The seed arrives as up to four uint32 numbers (JS numbers cannot hold 64 bits exactly).
+  if (const Json* seed = find_field(config, "seed"); seed != nullptr && seed->is_array()) {
+    std::uint64_t words[4] = {0, 0, 0, 0};
+    for (std::size_t i = 0; i < 4 && i < seed->size(); ++i) {
+      if ((*seed)[i].is_number_unsigned() || (*seed)[i].is_number_integer()) {
+        words[i] = static_cast<std::uint32_t>((*seed)[i].get<std::int64_t>());
+      }
+    }
+    c.seed_lo = words[0] | (words[1] << 32);
+    c.seed_hi = words[2] | (words[3] << 32);
+  }
+  return c;
+}
+
+RoomServer::RoomServer(ServerConfig config)
+    : config_(std::move(config)), random_(config_.seed_lo, config_.seed_hi) {}
+
+std::size_t RoomServer::peer_count(std::string_view room) const {
+  auto it = rooms_.find(std::string(room));
+  return it == rooms_.end() ? 0 : it->second.seats.size();
+}
+
+void RoomServer::handle_connect(ConnId conn, double now_ms) {
+  if (conns_.empty() && rooms_.empty()) next_sweep_ = now_ms + config_.sweep_interval_ms;
+  conns_[conn] = Conn{now_ms, "", ""};
+}
+
+void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_binary,
+                                std::size_t byte_length, double now_ms) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;  // closed by us (heartbeat) while the frame was in flight
+  Conn& c = it->second;
+  c.last_seen = now_ms;
+  if (is_binary) {
+    return send_error(conn, ErrorCode::BinaryNotSupported, "binary frames are not part of protocol v1");
+  }
+  if (byte_length > config_.max_message_bytes || data.size() > config_.max_message_bytes) {
+    return send_error(conn, ErrorCode::MessageTooLarge,
+                      "frame of " + std::to_string(std::max(byte_length, data.size())) +
+                          " bytes is over the limit of " +
+                          std::to_string(config_.max_message_bytes));
+  }
+  auto parsed = p::parse_client_message(data);
+  if (auto* err = std::get_if<p::ProtocolError>(&parsed)) {
+    return send_error(conn, err->code, err->message, err->ref);
+  }
+  auto& message = std::get<p::ClientMessage>(parsed);
+  if (auto* join = std::get_if<p::Join>(&message)) return on_join(conn, c, std::move(*join));
+  if (auto* ping = std::get_if<p::Ping>(&message)) return send(conn, p::Pong{ping->id});
+  if (c.peer_id.empty()) {
+    const char* ref = std::holds_alternative<p::Signal>(message)      ? "signal"
+                      : std::holds_alternative<p::Broadcast>(message) ? "broadcast"
+                                                                      : "leave";
+    return send_error(conn, ErrorCode::NotJoined, "join a room first", ref);
+  }
+  if (auto* signal = std::get_if<p::Signal>(&message)) return on_signal(c, std::move(*signal));
+  if (auto* b = std::get_if<p::Broadcast>(&message)) return on_broadcast(c, std::move(*b));
+  on_leave(c);
+}
+
+void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
+  if (!c.peer_id.empty()) {
+    return send_error(conn, ErrorCode::AlreadyJoined, "this socket is already in room " + c.room, "join");
+  }
+  Room* room = nullptr;
+  if (auto it = rooms_.find(join.room); it != rooms_.end()) room = &it->second;
+
+  p::Welcome welcome;
+  welcome.room = join.room;
+  welcome.ice_servers = config_.ice_servers;
+  bool announce = true;
+
+  if (join.resume && room != nullptr && room->seats.count(join.resume->peer_id) != 0) {
+    Seat& seat = room->seats[join.resume->peer_id];
+    if (seat.secret != join.resume->secret) {
+      return send_error(conn, ErrorCode::ResumeRejected,
+                        "peer id " + join.resume->peer_id + " belongs to someone else", "join");
+    }
+    // Take the seat back. A socket still bound to it is stale (the client saw it die first).
+    if (seat.conn != 0 && seat.conn != conn) {
+      if (auto old = conns_.find(seat.conn); old != conns_.end()) old->second.peer_id.clear();
+      out_.push_back({ServerOutput::Kind::Close, seat.conn, "", 4001, "replaced by a resumed session"});
+    }
+    seat.conn = conn;
+    seat.name = join.name;
+    welcome.peer_id = join.resume->peer_id;
+    welcome.secret = seat.secret;
+    welcome.resumed = true;
+    announce = false;
+  } else {
+    if (room != nullptr && room->seats.size() >= config_.max_peers_per_room) {
+      return send_error(conn, ErrorCode::RoomFull,
+                        "room is full (" + std::to_string(config_.max_peers_per_room) + " peers)", "join");
+    }
+    room = &rooms_[join.room];
+    // A resume the server cannot honour from memory (it restarted, or the grace ran out) still
+    // gets its id back when the id is free, so the other peers' connections stay valid.
+    if (join.resume) {
+      welcome.peer_id = join.resume->peer_id;
+      welcome.secret = join.resume->secret;
+    } else {
+      welcome.peer_id = new_peer_id(*room);
+      welcome.secret = random_.token(24);
+    }
+    room->seats[welcome.peer_id] = Seat{join.name, welcome.secret, conn, 0, {}};
+  }
+
+  for (const auto& [id, seat] : room->seats) {
+    if (id != welcome.peer_id) welcome.peers.push_back({id, seat.name});
+  }
+  c.room = join.room;
+  c.peer_id = welcome.peer_id;
+  send(conn, welcome);
+
+  Seat& seat = room->seats[welcome.peer_id];
+  while (!seat.pending.empty()) {
+    out_.push_back({ServerOutput::Kind::Send, conn, std::move(seat.pending.front()), 0, ""});
+    seat.pending.pop_front();
+  }
+  if (announce) broadcast_to_room(*room, welcome.peer_id, p::PeerJoined{{welcome.peer_id, join.name}});
+}
+
+void RoomServer::on_signal(Conn& c, p::Signal signal) {
+  Room& room = rooms_[c.room];
+  auto target = room.seats.find(signal.peer);
+  if (target == room.seats.end() || signal.peer == c.peer_id) {
+    return send_error(room.seats[c.peer_id].conn, ErrorCode::UnknownPeer,
+                      "no peer " + signal.peer + " in this room", "signal");
+  }
+  signal.peer = c.peer_id;  // relayed with `from`
+  deliver(target->second, p::serialize(p::ServerMessage{std::move(signal)}));
+}
+
+void RoomServer::on_broadcast(Conn& c, p::Broadcast broadcast) {
+  broadcast.from = c.peer_id;
+  broadcast_to_room(rooms_[c.room], c.peer_id, std::move(broadcast));
+}
+
+void RoomServer::on_leave(Conn& c) {
+  const std::string room = c.room, peer = c.peer_id;
+  c.room.clear();
+  c.peer_id.clear();
+  remove_seat(room, peer, "left");
+}
+
+void RoomServer::handle_close(ConnId conn, int code, double now_ms) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  Conn c = std::move(it->second);
+  conns_.erase(it);
+  if (c.peer_id.empty()) return;
+  if (code == 1000 || code == 1001) {
+    remove_seat(c.room, c.peer_id, "left");
+  } else {
+    mark_away(c, now_ms);
+  }
+}
+
+void RoomServer::mark_away(Conn& c, double now_ms) {
+  auto room = rooms_.find(c.room);
+  if (room == rooms_.end()) return;
+  auto seat = room->second.seats.find(c.peer_id);
+  if (seat == room->second.seats.end()) return;
+  seat->second.conn = 0;
+  seat->second.away_deadline = now_ms + config_.resume_grace_ms;
+}
+
+void RoomServer::handle_timeout(double now_ms) {
+  if (now_ms < next_sweep_) return;
+  next_sweep_ = now_ms + config_.sweep_interval_ms;
+
+  std::vector<ConnId> silent;
+  for (const auto& [id, c] : conns_) {
+    if (now_ms - c.last_seen > config_.heartbeat_timeout_ms) silent.push_back(id);
+  }
+  for (ConnId id : silent) {
+    out_.push_back({ServerOutput::Kind::Close, id, "", 4002, "heartbeat timeout"});
+    Conn c = std::move(conns_[id]);
+    conns_.erase(id);
+    if (!c.peer_id.empty()) mark_away(c, now_ms);
+  }
+
+  std::vector<std::pair<std::string, std::string>> expired;
+  for (const auto& [room_name, room] : rooms_) {
+    for (const auto& [peer_id, seat] : room.seats) {
+      if (seat.conn == 0 && now_ms >= seat.away_deadline) expired.emplace_back(room_name, peer_id);
+    }
+  }
+  for (const auto& [room_name, peer_id] : expired) remove_seat(room_name, peer_id, "timeout");
+}
+
+std::optional<ServerOutput> RoomServer::poll() {
+  if (out_.empty()) return std::nullopt;
+  ServerOutput o = std::move(out_.front());
+  out_.pop_front();
+  return o;
+}
+
+std::optional<double> RoomServer::next_timeout() const {
+  if (conns_.empty() && rooms_.empty()) return std::nullopt;
+  return next_sweep_;
+}
+
+void RoomServer::send(ConnId conn, const p::ServerMessage& message) {
+  if (conn == 0) return;
+  out_.push_back({ServerOutput::Kind::Send, conn, p::serialize(message), 0, ""});
+}
+
+void RoomServer::send_error(ConnId conn, ErrorCode code, std::string message, std::string ref) {
+  send(conn, p::Error{code, std::move(message), std::move(ref)});
+}
+
+void RoomServer::deliver(Seat& seat, std::string frame) {
+  if (seat.conn != 0) {
+    out_.push_back({ServerOutput::Kind::Send, seat.conn, std::move(frame), 0, ""});
+    return;
+  }
+  // Bounded: an away peer that never returns must not grow memory without limit.
+  if (seat.pending.size() >= config_.max_pending_per_peer) seat.pending.pop_front();
+  seat.pending.push_back(std::move(frame));
+}
+
+void RoomServer::broadcast_to_room(Room& room, std::string_view except, const p::ServerMessage& m) {
+  const std::string frame = p::serialize(m);
+  for (auto& [id, seat] : room.seats) {
+    if (id != except) deliver(seat, frame);
+  }
+}
+
+void RoomServer::remove_seat(const std::string& room_name, const std::string& peer_id,
+                             std::string reason) {
+  auto room = rooms_.find(room_name);
+  if (room == rooms_.end()) return;
+  if (room->second.seats.erase(peer_id) == 0) return;
+  if (room->second.seats.empty()) {
+    rooms_.erase(room);
+    return;
+  }
+  broadcast_to_room(room->second, peer_id, p::PeerLeft{peer_id, std::move(reason)});
+}
+
+std::string RoomServer::new_peer_id(const Room& room) {
+  for (;;) {
+    std::string id = random_.token(10);
+    if (room.seats.count(id) == 0) return id;
+  }
+}
+
+}  // namespace chorus

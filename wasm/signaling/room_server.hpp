@@ -1,0 +1,111 @@
+// The signaling server's room machine, sans-IO: the Node host reports sockets opening,
+// frames arriving and sockets closing, and executes what poll() returns (send a frame, close a
+// socket). It owns every rule: rooms made on first join and dropped when empty, addressing
+// only within a room, size limits, typed errors, heartbeats, resume after a dropped socket.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/json.hpp"
+#include "common/random.hpp"
+#include "signaling/protocol.hpp"
+
+namespace chorus {
+
+using ConnId = std::uint32_t;
+
+struct ServerConfig {
+  std::size_t max_peers_per_room = 50;
+  std::size_t max_message_bytes = 64 * 1024;
+  Json ice_servers = Json::array();
+  double heartbeat_timeout_ms = 30000;  // a socket silent this long is closed
+  double resume_grace_ms = 10000;       // how long an abruptly dropped peer keeps its seat
+  double sweep_interval_ms = 1000;      // how often heartbeats and graces are checked
+  std::size_t max_pending_per_peer = 256;  // frames kept for an away peer until it resumes
+  std::uint64_t seed_lo = 0;
+  std::uint64_t seed_hi = 0;
+
+  // Reads the JSON config of docs/architecture.md; unknown or wrongly typed fields keep
+  // their defaults.
+  static ServerConfig from_json(const Json& config);
+};
+
+struct ServerOutput {
+  enum class Kind { Send, Close };
+  Kind kind = Kind::Send;
+  ConnId conn = 0;
+  std::string data;  // Send: the text frame
+  int code = 1000;   // Close
+  std::string reason;
+};
+
+class RoomServer {
+ public:
+  explicit RoomServer(ServerConfig config = {});
+
+  void handle_connect(ConnId conn, double now_ms);
+  // `byte_length` is the frame's size on the wire; frames over the limit are refused before
+  // they are parsed.
+  void handle_message(ConnId conn, std::string_view data, bool is_binary, std::size_t byte_length,
+                      double now_ms);
+  // `code` is the WebSocket close code; 1000/1001 mean the peer left on purpose.
+  void handle_close(ConnId conn, int code, double now_ms);
+  void handle_timeout(double now_ms);
+
+  std::optional<ServerOutput> poll();
+  // Absolute time of the next sweep, or nullopt when there is nothing to watch.
+  std::optional<double> next_timeout() const;
+
+  // Introspection for tests and metrics.
+  std::size_t room_count() const { return rooms_.size(); }
+  std::size_t connection_count() const { return conns_.size(); }
+  std::size_t peer_count(std::string_view room) const;
+
+ private:
+  struct Seat {
+    std::string name;
+    std::string secret;
+    ConnId conn = 0;  // 0 while away
+    double away_deadline = 0;
+    std::deque<std::string> pending;  // frames for it while away
+  };
+  struct Room {
+    std::map<std::string, Seat> seats;  // by peer id
+  };
+  struct Conn {
+    double last_seen = 0;
+    std::string room;
+    std::string peer_id;  // empty until joined
+  };
+
+  void on_join(ConnId conn, Conn& c, protocol::Join join);
+  void on_signal(Conn& c, protocol::Signal signal);
+  void on_broadcast(Conn& c, protocol::Broadcast broadcast);
+  void on_leave(Conn& c);
+
+  void send(ConnId conn, const protocol::ServerMessage& message);
+  void send_error(ConnId conn, ErrorCode code, std::string message, std::string ref = "");
+  // Sends to a seat, or keeps the frame for it while it is away.
+  void deliver(Seat& seat, std::string frame);
+  void broadcast_to_room(Room& room, std::string_view except, const protocol::ServerMessage& m);
+  // Removes a seat for good and tells the others.
+  void remove_seat(const std::string& room_name, const std::string& peer_id, std::string reason);
+  // The connection dropped without leaving: keep the seat for the resume grace period.
+  void mark_away(Conn& c, double now_ms);
+  std::string new_peer_id(const Room& room);
+
+  ServerConfig config_;
+  Random random_;
+  std::unordered_map<ConnId, Conn> conns_;
+  std::unordered_map<std::string, Room> rooms_;
+  std::deque<ServerOutput> out_;
+  double next_sweep_ = 0;
+};
+
+}  // namespace chorus
