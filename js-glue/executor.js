@@ -1,0 +1,276 @@
+// Runs one ClientCore: feeds it every browser event as a JSON input, drains its outputs and
+// carries out each action on the real WebSocket / RTCPeerConnection / RTCDataChannel objects.
+// Nothing here decides anything about the session (who offers, when to restart ICE or
+// reconnect): the core does, and this file only reports what happened. Contract:
+// docs/architecture.md.
+import { syncSenders } from './senders.js';
+import { Outbox } from './outbox.js';
+
+const now = () => performance.now();
+
+export class Executor {
+  #core;
+  #url;
+  #host;
+  #ws = null;
+  #links = new Map();    // peer id -> { pc, channel, polite }
+  #outboxes = new Map(); // peer id -> Outbox; outlives a peer connection that gets replaced
+  #timer = null;
+  #draining = false;
+  #disposeRequested = false;
+
+  /**
+   * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
+   * @param {string} url signaling WebSocket URL
+   * @param {{localStream: MediaStream, onEvent(ev: object): void,
+   *          onTrack(peerId: string, ev: RTCTrackEvent): void,
+   *          onMessage(peerId: string, data: string|ArrayBuffer): void,
+   *          onPeerConnectionClosed(peerId: string): void}} host
+   */
+  constructor(core, url, host) {
+    this.#core = core;
+    this.#url = url;
+    this.#host = host;
+  }
+
+  get disposed() { return this.#core === null; }
+
+  /** Hands one input (see docs/architecture.md, "Inputs") to the core, then drains. */
+  input(input) {
+    if (!this.#core) return;
+    this.#core.handle(JSON.stringify(input), now());
+    this.#drain();
+  }
+
+  /** Frees the core and every browser object once the current drain is over. */
+  dispose() {
+    this.#disposeRequested = true;
+    if (!this.#draining) this.#release();
+  }
+
+  outbox(peerId) {
+    let box = this.#outboxes.get(peerId);
+    if (!box) this.#outboxes.set(peerId, (box = new Outbox()));
+    return box;
+  }
+
+  /** Drops queued messages for a peer that left the room. */
+  forgetPeer(peerId) {
+    this.#outboxes.get(peerId)?.clear();
+    this.#outboxes.delete(peerId);
+  }
+
+  /** The peer's RTCPeerConnection, for getStats() and debugging. */
+  peerConnection(peerId) {
+    return this.#links.get(peerId)?.pc ?? null;
+  }
+
+  // --- the loop: poll until idle, then arm one timer for nextTimeout() ---
+
+  #drain() {
+    // An app listener called from inside the loop may input more (leave(), send() ...): the core
+    // takes the input at once and this outer loop picks up its outputs.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let out = this.#core.poll(); out; out = this.#core?.poll()) {
+        this.#execute(JSON.parse(out));
+      }
+    } finally {
+      this.#draining = false;
+    }
+    if (this.#disposeRequested) this.#release();
+    else this.#armTimer();
+  }
+
+  #armTimer() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    const at = this.#core.nextTimeout();
+    if (at < 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (!this.#core) return;
+      this.#core.handleTimeout(now());
+      this.#drain();
+    }, Math.max(0, at - now()));
+  }
+
+  #execute(out) {
+    if (out.event !== undefined) {
+      this.#host.onEvent(out);
+      return;
+    }
+    switch (out.action) {
+      case 'open-socket': return this.#openSocket();
+      case 'close-socket': return this.#closeSocket(out.code);
+      case 'send': return this.#send(out.data);
+      case 'create-peer-connection': return this.#createPeerConnection(out);
+      case 'sync-senders': return this.#withLink(out, (l) => syncSenders(l.pc, this.#host.localStream));
+      case 'set-local-description': return this.#withLink(out, (l) => this.#setLocal(out.peer, l, out.description));
+      case 'set-remote-description': return this.#withLink(out, (l) => this.#setRemote(out.peer, l, out.description));
+      case 'add-ice-candidate': return this.#withLink(out, (l) => this.#addCandidate(out.peer, l, out.candidate));
+      case 'restart-ice': return this.#withLink(out, (l) => l.pc.restartIce());
+      case 'close-peer-connection': return this.#closePeerConnection(out.peer);
+      default: console.warn('chorus: unknown core output', out);
+    }
+  }
+
+  // --- signaling socket ---
+
+  #openSocket() {
+    this.#dropSocket();
+    let ws;
+    try {
+      ws = new WebSocket(this.#url);
+    } catch (err) {
+      // A URL the browser refuses is reported like a failed connection; the core decides.
+      console.warn('chorus: cannot open WebSocket', err);
+      setTimeout(() => this.input({ type: 'socket-closed', code: 1006 }), 0);
+      return;
+    }
+    this.#ws = ws;
+    ws.onopen = () => this.input({ type: 'socket-open' });
+    ws.onmessage = (e) => {
+      if (!this.#core || typeof e.data !== 'string') return; // the protocol is text-only
+      this.#core.handleSocketMessage(e.data, now());
+      this.#drain();
+    };
+    ws.onclose = (e) => {
+      if (this.#ws !== ws) return;
+      this.#ws = null;
+      this.input({ type: 'socket-closed', code: e.code });
+    };
+  }
+
+  #closeSocket(code) {
+    const ws = this.#ws;
+    if (!ws) return;
+    // The core asked for it, so it already counts the socket as gone: its close event (which
+    // may come much later from a dead connection) is not reported.
+    this.#ws = null;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close(code);
+    } catch (err) {
+      // Scripts may only use 1000 and 3000-4999; anything else throws InvalidAccessError.
+      console.warn(`chorus: WebSocket.close(${code}) refused, closing with 1000`, err);
+      ws.close(1000);
+    }
+  }
+
+  /**
+   * Forgets the current socket without reporting its close. `code` undefined sends no status
+   * (the server counts the peer as away, keeping its seat); 1000 means gone for good.
+   */
+  #dropSocket(code) {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#ws = null;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);
+  }
+
+  #send(data) {
+    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(data);
+    else console.warn('chorus: core sent while the socket is not open; dropped');
+  }
+
+  // --- peer connections ---
+
+  #createPeerConnection({ peer, polite, iceServers }) {
+    if (this.#links.has(peer)) this.#closePeerConnection(peer);
+    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const channel = pc.createDataChannel('chorus', { negotiated: true, id: 0 });
+    channel.binaryType = 'arraybuffer';
+    const link = { pc, channel, polite };
+    this.#links.set(peer, link);
+    // Events of a connection that was closed or replaced must not reach the core.
+    const live = () => this.#links.get(peer) === link;
+    const report = (input) => { if (live()) this.input({ ...input, peer }); };
+
+    pc.onnegotiationneeded = () => report({ type: 'negotiationneeded' });
+    pc.onsignalingstatechange = () => report({ type: 'signalingstatechange', state: pc.signalingState });
+    pc.onconnectionstatechange = () => report({ type: 'connectionstatechange', state: pc.connectionState });
+    pc.onicecandidate = (e) => report({ type: 'icecandidate', candidate: e.candidate ? e.candidate.toJSON() : null });
+    pc.ontrack = (e) => { if (live()) this.#host.onTrack(peer, e); };
+
+    const outbox = this.outbox(peer);
+    outbox.attach(channel);
+    channel.onopen = () => {
+      if (!live()) return;
+      outbox.setMaxMessageBytes(pc.sctp?.maxMessageSize);
+      this.input({ type: 'datachannel-state', peer, state: 'open' });
+      outbox.flush();
+    };
+    channel.onclose = () => report({ type: 'datachannel-state', state: 'closed' });
+    channel.onmessage = (e) => { if (live()) this.#host.onMessage(peer, e.data); };
+  }
+
+  #closePeerConnection(peer) {
+    const link = this.#links.get(peer);
+    if (!link) return;
+    this.#links.delete(peer);
+    const { pc, channel } = link;
+    this.#outboxes.get(peer)?.detach(channel);
+    pc.onnegotiationneeded = pc.onsignalingstatechange = pc.onconnectionstatechange = null;
+    pc.onicecandidate = pc.ontrack = null;
+    channel.onopen = channel.onclose = channel.onmessage = null;
+    pc.close();
+    this.#host.onPeerConnectionClosed(peer);
+  }
+
+  #withLink(out, fn) {
+    const link = this.#links.get(out.peer);
+    if (!link) {
+      console.warn(`chorus: ${out.action} for a peer without a connection`, out.peer);
+      return;
+    }
+    fn(link);
+  }
+
+  #setLocal(peer, link, description) {
+    // Without a description: the implicit offer/answer of perfect negotiation.
+    link.pc.setLocalDescription(description).then(
+      () => this.#reportIfLive(peer, link, {
+        type: 'local-description-set',
+        description: link.pc.localDescription ? link.pc.localDescription.toJSON() : null,
+      }),
+      (err) => this.#failed(peer, link, 'setLocalDescription', err));
+  }
+
+  #setRemote(peer, link, description) {
+    link.pc.setRemoteDescription(description).then(
+      () => this.#reportIfLive(peer, link, { type: 'remote-description-set' }),
+      (err) => this.#failed(peer, link, 'setRemoteDescription', err));
+  }
+
+  #addCandidate(peer, link, candidate) {
+    link.pc.addIceCandidate(candidate ?? undefined)
+      .catch((err) => this.#failed(peer, link, 'addIceCandidate', err));
+  }
+
+  #failed(peer, link, operation, err) {
+    this.#reportIfLive(peer, link, {
+      type: 'operation-failed', operation,
+      name: err?.name ?? 'Error', message: String(err?.message ?? err),
+    });
+  }
+
+  #reportIfLive(peer, link, input) {
+    if (this.#links.get(peer) === link) this.input({ ...input, peer });
+  }
+
+  // --- teardown ---
+
+  #release() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const peer of [...this.#links.keys()]) this.#closePeerConnection(peer);
+    for (const box of this.#outboxes.values()) box.clear();
+    this.#outboxes.clear();
+    this.#dropSocket(1000);
+    this.#core?.delete();
+    this.#core = null;
+  }
+}

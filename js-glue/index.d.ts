@@ -1,0 +1,258 @@
+// Type declarations for chorus-rtc's browser API (hand-written: Emscripten 3.1.6 has no
+// --emit-tsd, and the public surface is the JavaScript in this folder anyway).
+
+/**
+ * Every error code of chorus-rtc, for the server and the client library alike. The same list as
+ * docs/protocol.md ("Error codes") and the C++ `chorus::ErrorCode` enum.
+ */
+export type ChorusErrorCode =
+  /** server: the frame is not valid JSON (or not a JSON object) */
+  | 'bad-json'
+  /** server, client: a known type with a missing or wrongly typed field */
+  | 'bad-message'
+  /** server, client: `type` is not one this version knows */
+  | 'unknown-type'
+  /** server: the frame is over the size limit */
+  | 'message-too-large'
+  /** server: a binary frame */
+  | 'binary-not-supported'
+  /** server: `join.v` is not 1 */
+  | 'unsupported-version'
+  /** server: `signal`/`broadcast` before `join` */
+  | 'not-joined'
+  /** server: a second `join` on one socket */
+  | 'already-joined'
+  /** server: the room has its maximum number of peers */
+  | 'room-full'
+  /** server: `signal.to` is not a peer of the sender's room */
+  | 'unknown-peer'
+  /** server: the resumed id belongs to someone else */
+  | 'resume-rejected'
+  /** client: the signaling server could not be reached */
+  | 'signaling-unreachable'
+  /** client: a description or candidate was refused by the browser */
+  | 'negotiation-failed'
+  /** client: getUserMedia failed */
+  | 'media-unavailable'
+  /** client: a message was addressed to a peer without an open channel */
+  | 'not-connected';
+
+/** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
+export const ERROR_CODES: readonly ChorusErrorCode[];
+
+/** The one error type chorus-rtc throws or rejects with (besides TypeError/RangeError for misuse). */
+export class ChorusError extends Error {
+  constructor(code: ChorusErrorCode, message: string, options?: { cause?: unknown; peerId?: string });
+  readonly name: 'ChorusError';
+  /** What went wrong, from one enumerated list. */
+  readonly code: ChorusErrorCode;
+  /** The peer concerned, when there is one. */
+  readonly peerId?: string;
+}
+
+/** Lifecycle of a Room. `reconnecting`: the signaling socket dropped and is being re-opened. */
+export type RoomState = 'new' | 'connecting' | 'joined' | 'reconnecting' | 'left';
+
+/** Why a peer left: it said so, its socket went silent, or another session took its seat. */
+export type PeerLeftReason = 'left' | 'timeout' | 'replaced';
+
+/** Media to send: per kind, `true`, `false` or getUserMedia constraints. */
+export interface MediaOptions {
+  audio?: boolean | MediaTrackConstraints;
+  video?: boolean | MediaTrackConstraints;
+}
+
+export interface JoinOptions {
+  /**
+   * Signaling server WebSocket URL (`ws://`, `wss://`; `http(s)://` is converted). Defaults to
+   * the page's own origin, where the chorus server also serves its pages.
+   */
+  url?: string | URL;
+  /** Room name: 1..128 characters, no control characters. */
+  room: string;
+  /** Display name shown to the others: 0..64 characters. Default ''. */
+  name?: string;
+  /**
+   * What to send. Default `{audio: true, video: true}`, acquired with getUserMedia before
+   * joining. `{audio: false, video: false}` joins data-only. A MediaStream is sent as is and
+   * is not stopped by {@link Room.leave}.
+   */
+  media?: MediaOptions | MediaStream;
+  /** Opaque token passed to the server in `join` (for servers that authenticate). */
+  token?: string;
+}
+
+/** Data that can be sent over a peer's default DataChannel. */
+export type MessageData = string | ArrayBuffer | ArrayBufferView;
+
+/** One remote participant, kept up to date by the Room. */
+export class Peer {
+  /** Server-assigned id, unique in the room. */
+  readonly id: string;
+  /** Display name the peer joined with. */
+  readonly name: string;
+  /** State of the RTCPeerConnection to this peer; `closed` once the peer has left. */
+  readonly connectionState: RTCPeerConnectionState;
+  /** All live remote tracks of this peer in one stream: `video.srcObject = peer.stream`. */
+  readonly stream: MediaStream;
+  /** The remote streams as the sender grouped them. */
+  readonly streams: readonly MediaStream[];
+  readonly audioTracks: MediaStreamTrack[];
+  readonly videoTracks: MediaStreamTrack[];
+}
+
+/** Base of every Room event: the payload is in named fields. */
+export class RoomEvent extends Event {
+  constructor(type: string, fields?: Record<string, unknown>);
+}
+
+export interface PeerJoinedEvent extends RoomEvent { readonly type: 'peerjoined'; readonly peer: Peer; }
+export interface PeerLeftEvent extends RoomEvent {
+  readonly type: 'peerleft';
+  readonly peer: Peer;
+  readonly peerId: string;
+  readonly reason: PeerLeftReason;
+}
+export interface TrackEvent extends RoomEvent {
+  readonly type: 'track';
+  readonly peer: Peer;
+  readonly track: MediaStreamTrack;
+  readonly streams: readonly MediaStream[];
+}
+export interface MessageEvent extends RoomEvent {
+  readonly type: 'message';
+  readonly peer: Peer;
+  /** The sender's peer id (same as `peer.id`). */
+  readonly from: string;
+  /** Text arrives as a string, binary as an ArrayBuffer. */
+  readonly data: string | ArrayBuffer;
+}
+export interface BroadcastEvent extends RoomEvent {
+  readonly type: 'broadcast';
+  readonly from: string;
+  readonly peer: Peer | null;
+  /** Any JSON value, relayed by the signaling server. */
+  readonly data: unknown;
+}
+export interface StateChangeEvent extends RoomEvent { readonly type: 'statechange'; readonly state: RoomState; }
+export interface PeerStateChangeEvent extends RoomEvent {
+  readonly type: 'peerstatechange';
+  readonly peer: Peer;
+  readonly state: RTCPeerConnectionState;
+}
+export interface ErrorEvent extends RoomEvent {
+  readonly type: 'error';
+  readonly code: ChorusErrorCode;
+  readonly message: string;
+  /** The peer concerned, if any. */
+  readonly peerId?: string;
+  readonly peer: Peer | null;
+  /** True when the error ended the session (the room state becomes `left`). */
+  readonly fatal: boolean;
+}
+
+export interface RoomEventMap {
+  peerjoined: PeerJoinedEvent;
+  peerleft: PeerLeftEvent;
+  track: TrackEvent;
+  message: MessageEvent;
+  broadcast: BroadcastEvent;
+  statechange: StateChangeEvent;
+  peerstatechange: PeerStateChangeEvent;
+  error: ErrorEvent;
+}
+
+/**
+ * A joined room. Create with {@link Room.join}. Peer connections, negotiation, ICE restarts and
+ * reconnects are handled for you by the C++ core; listen for events to update the UI.
+ */
+export class Room extends EventTarget {
+  /**
+   * Acquires local media, connects to the signaling server and enters the room.
+   * Resolves once the server has welcomed this client.
+   * @throws {ChorusError} `media-unavailable` when getUserMedia fails; the code of the core's
+   *   fatal error otherwise (`signaling-unreachable`, `room-full`, `bad-message` ...).
+   * @throws {TypeError} for a malformed url, room or name.
+   */
+  static join(options: JoinOptions): Promise<Room>;
+
+  private constructor();
+
+  /** Everyone else in the room, by peer id. */
+  readonly peers: ReadonlyMap<string, Peer>;
+  /** What this client sends. The same object for the Room's lifetime; tracks come and go. */
+  readonly localStream: MediaStream;
+  /** This client's id, assigned by the server. */
+  readonly peerId: string;
+  readonly state: RoomState;
+  /** The room name given to join(). */
+  readonly roomName: string;
+  /** This client's display name given to join(). */
+  readonly displayName: string;
+  /** True when a live microphone track exists and is enabled. */
+  readonly micEnabled: boolean;
+  /** True when a live camera track exists and is enabled. */
+  readonly cameraEnabled: boolean;
+
+  /**
+   * Sends over the default DataChannel to `to` (peer id, Peer, or an array of them), or to every
+   * peer when omitted. Until a peer's channel opens, messages are queued (at most 1024 messages /
+   * 8 MiB per peer) and sent in order when it does. All targets or none: nothing is sent when
+   * one target fails.
+   * @throws {ChorusError} `not-connected`: unknown peer, room left, or that peer's queue is full.
+   * @throws {RangeError} the message is larger than the connection's maximum message size.
+   */
+  send(data: MessageData, options?: { to?: string | Peer | ReadonlyArray<string | Peer> }): void;
+
+  /**
+   * Relays a JSON value to every other peer through the signaling server (they get a
+   * `broadcast` event). Prefer {@link Room.send} for app data: it goes peer to peer. When the
+   * signaling socket is down, an `error` event with code `not-connected` follows.
+   * @throws {ChorusError} `not-connected` when the room has been left.
+   */
+  broadcast(data: unknown): void;
+
+  /**
+   * Mutes or unmutes the microphone (`track.enabled`). Enabling when there is no microphone
+   * track yet acquires one and renegotiates.
+   * @throws {ChorusError} `media-unavailable` (rejection) when the device cannot be acquired.
+   */
+  setMicEnabled(enabled: boolean): Promise<void>;
+  /** Camera counterpart of {@link Room.setMicEnabled}. */
+  setCameraEnabled(enabled: boolean): Promise<void>;
+
+  /** Starts sending a track (e.g. from getDisplayMedia) to every peer. The caller owns it. */
+  addTrack(track: MediaStreamTrack): void;
+  /** Stops sending a track. Tracks the Room acquired itself are also stopped. */
+  removeTrack(track: MediaStreamTrack): void;
+
+  /**
+   * Leaves the room now: peers are told at once, every connection closes and devices the Room
+   * acquired are released. Also called on `pagehide`. The state becomes `left`.
+   */
+  leave(): void;
+
+  /** The RTCPeerConnection to a peer, for getStats(); null if none. Do not drive it directly. */
+  getPeerConnection(peerId: string): RTCPeerConnection | null;
+
+  addEventListener<K extends keyof RoomEventMap>(
+    type: K,
+    listener: (this: Room, ev: RoomEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof RoomEventMap>(
+    type: K,
+    listener: (this: Room, ev: RoomEventMap[K]) => any,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}

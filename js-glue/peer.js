@@ -1,0 +1,24 @@
+// The app's view of one remote participant. The Room keeps these up to date; apps read them.
+
+export class Peer {
+  /**
+   * @param {string} id server-assigned peer id
+   * @param {string} name display name
+   */
+  constructor(id, name) {
+    this.id = id;
+    this.name = name;
+    /** @type {RTCPeerConnectionState} as reported by the core's `peerstatechange` */
+    this.connectionState = 'new';
+    /**
+     * Every live remote track of this peer in one stream, whatever stream ids the sender used:
+     * `video.srcObject = peer.stream` keeps working across renegotiations.
+     */
+    this.stream = new MediaStream();
+    /** @type {MediaStream[]} the remote streams as the sender grouped them */
+    this.streams = [];
+  }
+
+  get audioTracks() { return this.stream.getAudioTracks(); }
+  get videoTracks() { return this.stream.getVideoTracks(); }
+}

@@ -1,0 +1,343 @@
+// The public API: one Room per joined room. It owns the local media and the Peer objects the app
+// reads, and turns the core's events into DOM-style events. Every session decision (offers, ICE
+// restarts, reconnects) is made by the C++ core and carried out by the Executor.
+import { ChorusError } from './errors.js';
+import { RoomEvent } from './events.js';
+import { Executor } from './executor.js';
+import { loadCore } from './core.js';
+import { getTrack, getUserMedia, normaliseMedia } from './media.js';
+import { byteSize } from './outbox.js';
+import { Peer } from './peer.js';
+
+export class Room extends EventTarget {
+  /** @type {Map<string, Peer>} everyone else in the room, by peer id */
+  peers = new Map();
+  /** @type {MediaStream} what this client sends; the same object for the Room's lifetime */
+  localStream;
+  /** @type {string|null} this client's id, assigned by the server */
+  peerId = null;
+
+  #state = 'new';
+  #roomName;
+  #displayName;
+  #token;
+  #executor;
+  #constraints;           // {audio, video} used when a device is turned on later
+  #ownedTracks = new Set(); // tracks we acquired (and so stop on leave)
+  #pendingTrack = {};     // kind -> Promise, so two quick toggles acquire one device
+  #wanted = { audio: true, video: true };
+  #joinWaiter = null;
+  #onPageHide = () => this.leave();
+
+  /**
+   * Acquires local media, connects to the signaling server and enters the room.
+   * Resolves once the server has welcomed us; rejects with a ChorusError
+   * ('media-unavailable', 'signaling-unreachable', 'room-full' ...) otherwise.
+   */
+  static async join({ url, room, name = '', media, token } = {}) {
+    const wsUrl = signalingUrl(url);
+    if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
+    if (typeof name !== 'string') throw new TypeError('name must be a string');
+    const wanted = normaliseMedia(media);
+    const given = wanted instanceof MediaStream;
+
+    // Load the wasm while the permission prompt is up.
+    const [mod, stream] = await Promise.allSettled([
+      loadCore(),
+      given ? wanted : getUserMedia(wanted),
+    ]).then(([m, s]) => {
+      if (m.status === 'rejected' || s.status === 'rejected') {
+        if (s.status === 'fulfilled' && !given) s.value.getTracks().forEach((t) => t.stop());
+        throw m.status === 'rejected' ? m.reason : s.reason;
+      }
+      return [m.value, s.value];
+    });
+
+    const r = new Room(mod, {
+      url: wsUrl, room, name, token, stream,
+      constraints: given ? { audio: true, video: true } : wanted,
+      owned: given ? [] : stream.getTracks(),
+    });
+    return r.#start();
+  }
+
+  /** @private use Room.join() */
+  constructor(mod, opts) {
+    super();
+    if (!mod?.ClientCore) throw new TypeError('use Room.join()');
+    this.#roomName = opts.room;
+    this.#displayName = opts.name;
+    this.#token = opts.token;
+    this.localStream = opts.stream;
+    this.#constraints = opts.constraints;
+    opts.owned.forEach((t) => this.#ownedTracks.add(t));
+    const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+    const core = new mod.ClientCore(JSON.stringify({ seed }));
+    this.#executor = new Executor(core, opts.url, {
+      localStream: this.localStream,
+      onEvent: (ev) => this.#onCoreEvent(ev),
+      onTrack: (peerId, ev) => this.#onTrack(peerId, ev),
+      onMessage: (peerId, data) => this.#onMessage(peerId, data),
+      onPeerConnectionClosed: (peerId) => this.#onPeerConnectionClosed(peerId),
+    });
+  }
+
+  /** 'new' | 'connecting' | 'joined' | 'reconnecting' | 'left' */
+  get state() { return this.#state; }
+  /** The room's name as given to join(). */
+  get roomName() { return this.#roomName; }
+  /** This client's display name as given to join(). */
+  get displayName() { return this.#displayName; }
+  /** True when a live microphone track exists and is enabled. */
+  get micEnabled() { return this.#kindEnabled('audio'); }
+  /** True when a live camera track exists and is enabled. */
+  get cameraEnabled() { return this.#kindEnabled('video'); }
+
+  /**
+   * Sends `data` over the default DataChannel to `to` (a peer id, a Peer, or an array of them),
+   * or to every peer when `to` is omitted. Messages to a peer whose channel is not open yet are
+   * queued (bounded) and sent when it opens.
+   * @throws {ChorusError} 'not-connected' for an unknown peer, a left room or a full queue
+   * @throws {RangeError} when a message exceeds the connection's maximum message size
+   */
+  send(data, { to } = {}) {
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+      throw new TypeError('data must be a string, an ArrayBuffer or a typed array');
+    }
+    if (this.#state === 'left' || this.#executor.disposed) {
+      throw new ChorusError('not-connected', 'the room has been left');
+    }
+    const ids = to === undefined ? [...this.peers.keys()]
+      : (Array.isArray(to) ? to : [to]).map((p) => (typeof p === 'string' ? p : p?.id));
+    const size = byteSize(data);
+    // Check every target first, so a send either goes (or queues) to all of them or to none.
+    const boxes = ids.map((id) => {
+      if (!this.peers.has(id)) throw new ChorusError('not-connected', `no peer "${id}" in this room`, { peerId: id });
+      const box = this.#executor.outbox(id);
+      if (box.tooLarge(size)) throw new RangeError(`message of ${size} bytes is over the channel's limit`);
+      if (!box.accepts(size)) {
+        throw new ChorusError('not-connected', `the channel to "${id}" is not open and its queue is full`, { peerId: id });
+      }
+      return box;
+    });
+    for (const box of boxes) box.push(data, size);
+  }
+
+  /** Mutes/unmutes the microphone; turning it on acquires one if there is none yet. */
+  setMicEnabled(enabled) { return this.#setKindEnabled('audio', !!enabled); }
+
+  /** Turns the camera off/on; turning it on acquires one if there is none yet. */
+  setCameraEnabled(enabled) { return this.#setKindEnabled('video', !!enabled); }
+
+  /** Starts sending `track` (e.g. a screen share) to every peer. The caller keeps ownership. */
+  addTrack(track) {
+    if (this.localStream.getTracks().includes(track)) return;
+    this.localStream.addTrack(track);
+    this.#executor.input({ type: 'local-tracks-changed' });
+  }
+
+  /** Stops sending `track`. Does not stop the track itself unless the Room acquired it. */
+  removeTrack(track) {
+    if (!this.localStream.getTracks().includes(track)) return;
+    this.localStream.removeTrack(track);
+    if (this.#ownedTracks.delete(track)) track.stop();
+    this.#executor.input({ type: 'local-tracks-changed' });
+  }
+
+  /**
+   * Relays any JSON value to every other peer through the signaling server (they get a
+   * `broadcast` event). For chat and app data prefer send(): it goes peer to peer. If the
+   * signaling socket is down the core reports an `error` event ('not-connected').
+   */
+  broadcast(data) {
+    if (this.#state === 'left') throw new ChorusError('not-connected', 'the room has been left');
+    if (data === undefined) throw new TypeError('broadcast needs a JSON value');
+    this.#executor.input({ type: 'broadcast', data });
+  }
+
+  /** Leaves the room: peers are told at once, connections close and acquired devices stop. */
+  leave() {
+    if (this.#state === 'left') return;
+    this.#executor.input({ type: 'leave' });
+  }
+
+  /** The RTCPeerConnection to a peer (for getStats()), or null. Do not drive it yourself. */
+  getPeerConnection(peerId) {
+    return this.#executor.peerConnection(peerId);
+  }
+
+  // --- internals ---
+
+  #start() {
+    globalThis.addEventListener?.('pagehide', this.#onPageHide);
+    const joined = new Promise((resolve, reject) => { this.#joinWaiter = { resolve, reject }; });
+    const input = { type: 'join', room: this.#roomName, name: this.#displayName };
+    if (this.#token !== undefined) input.token = this.#token;
+    this.#executor.input(input);
+    return joined;
+  }
+
+  #onCoreEvent(ev) {
+    switch (ev.event) {
+      case 'statechange': return this.#setState(ev.state);
+      case 'joined': return this.#onJoined(ev);
+      case 'peerjoined': return this.#addPeer(ev.peer, true);
+      case 'peerleft': return this.#removePeer(ev.peerId, ev.reason);
+      case 'peerstatechange': {
+        const peer = this.peers.get(ev.peerId);
+        if (!peer || peer.connectionState === ev.state) return;
+        peer.connectionState = ev.state;
+        return this.#emit('peerstatechange', { peer, state: ev.state });
+      }
+      case 'broadcast':
+        return this.#emit('broadcast', { from: ev.from, peer: this.peers.get(ev.from) ?? null, data: ev.data });
+      case 'error': return this.#onError(ev);
+      default: console.warn('chorus: unknown core event', ev);
+    }
+  }
+
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    if (state === 'left') this.#teardown();
+    this.#emit('statechange', { state });
+  }
+
+  #onJoined(ev) {
+    this.peerId = ev.peerId;
+    // The core announces every peer with `peerjoined` (those in the welcome too, just before
+    // this event) and removes them with `peerleft`; this only guards against a missed one.
+    for (const p of ev.peers) this.#addPeer(p, false);
+    if (this.#joinWaiter) {
+      const { resolve } = this.#joinWaiter;
+      this.#joinWaiter = null;
+      resolve(this);
+    }
+  }
+
+  #addPeer({ id, name }, announce) {
+    if (this.peers.has(id)) return;
+    const peer = new Peer(id, name ?? '');
+    this.peers.set(id, peer);
+    if (announce) this.#emit('peerjoined', { peer });
+  }
+
+  #removePeer(id, reason) {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    this.#executor.forgetPeer(id);
+    peer.connectionState = 'closed';
+    this.#emit('peerleft', { peer, peerId: id, reason });
+  }
+
+  #onError({ code, message, peer: peerId, fatal }) {
+    if (fatal && this.#joinWaiter) {
+      const { reject } = this.#joinWaiter;
+      this.#joinWaiter = null;
+      reject(new ChorusError(code, message, { peerId }));
+      return;
+    }
+    this.#emit('error', { code, message, peerId, peer: peerId ? this.peers.get(peerId) ?? null : null, fatal: !!fatal });
+  }
+
+  #onTrack(peerId, { track, streams }) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
+    for (const s of streams) {
+      if (peer.streams.includes(s)) continue;
+      peer.streams.push(s);
+      // The sender removed the track (removeTrack + renegotiation): drop it from peer.stream.
+      s.addEventListener('removetrack', (e) => peer.stream.removeTrack(e.track));
+    }
+    track.addEventListener('ended', () => peer.stream.removeTrack(track), { once: true });
+    this.#emit('track', { peer, track, streams: [...streams] });
+  }
+
+  #onMessage(peerId, data) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.#emit('message', { peer, from: peerId, data });
+  }
+
+  #onPeerConnectionClosed(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    // Receivers of a closed connection never deliver again; a new connection brings new tracks.
+    for (const t of peer.stream.getTracks()) peer.stream.removeTrack(t);
+    peer.streams = [];
+  }
+
+  #kindEnabled(kind) {
+    return this.#tracksOf(kind).some((t) => t.readyState === 'live' && t.enabled);
+  }
+
+  #tracksOf(kind) {
+    return kind === 'audio' ? this.localStream.getAudioTracks() : this.localStream.getVideoTracks();
+  }
+
+  async #setKindEnabled(kind, enabled) {
+    this.#wanted[kind] = enabled;
+    const live = this.#tracksOf(kind).filter((t) => t.readyState === 'live');
+    if (live.length || !enabled) {
+      live.forEach((t) => { t.enabled = enabled; });
+      return;
+    }
+    // No usable device of this kind (joined without it, or it ended): acquire one.
+    this.#pendingTrack[kind] ??= this.#acquire(kind).finally(() => { this.#pendingTrack[kind] = undefined; });
+    return this.#pendingTrack[kind];
+  }
+
+  async #acquire(kind) {
+    const track = await getTrack(kind, this.#constraints[kind]);
+    if (this.#state === 'left') {
+      track.stop();
+      return;
+    }
+    track.enabled = this.#wanted[kind];
+    for (const old of this.#tracksOf(kind)) {
+      this.localStream.removeTrack(old);
+      if (this.#ownedTracks.delete(old)) old.stop();
+    }
+    this.localStream.addTrack(track);
+    this.#ownedTracks.add(track);
+    this.#executor.input({ type: 'local-tracks-changed' });
+  }
+
+  #teardown() {
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
+    for (const t of this.#ownedTracks) t.stop();
+    this.#ownedTracks.clear();
+    for (const peer of this.peers.values()) peer.connectionState = 'closed';
+    this.#executor.dispose();
+    // A fatal `error` may follow `statechange: left` in the same drain and carries the real
+    // reason; only if none came is the join aborted without a code.
+    queueMicrotask(() => {
+      if (!this.#joinWaiter) return;
+      const { reject } = this.#joinWaiter;
+      this.#joinWaiter = null;
+      reject(new DOMException('the room was left before the join completed', 'AbortError'));
+    });
+  }
+
+  #emit(type, fields) {
+    this.dispatchEvent(new RoomEvent(type, fields));
+  }
+}
+
+/** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */
+function signalingUrl(url) {
+  const base = globalThis.location?.href;
+  if (url === undefined) {
+    if (!base) throw new TypeError('url is required outside a browser page');
+    const u = new URL('/', base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return u.href;
+  }
+  const u = new URL(String(url), base); // throws TypeError for a malformed URL
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`not a WebSocket URL: ${url}`);
+  return u.href;
+}

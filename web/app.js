@@ -1,0 +1,305 @@
+// The chorus demo: join a room, see everyone, talk, chat. All WebRTC work is the library's;
+// this file is only UI. Test hooks: window.chorus.room, tiles [data-peer-id][data-state],
+// #chat-log / #chat-input / #chat-send, #room-state[data-state], ?room=&name=&autojoin=1.
+import { Room } from '/js-glue/index.js';
+import { fitTiles } from '/web/layout.js';
+
+const $ = (sel) => document.querySelector(sel);
+const ui = {
+  lobby: $('#lobby'), call: $('#call'), form: $('#join-form'), roomInput: $('#room-input'),
+  nameInput: $('#name-input'), joinMic: $('#join-mic'), joinCamera: $('#join-camera'),
+  joinButton: $('#join-button'), joinError: $('#join-error'), roomInfo: $('#room-info'),
+  roomName: $('#room-name'), roomState: $('#room-state'), copyLink: $('#copy-link'),
+  grid: $('#video-grid'), mic: $('#mic-toggle'), camera: $('#camera-toggle'),
+  chatToggle: $('#chat-toggle'), chatClose: $('#chat-close'), unread: $('#chat-unread'),
+  leave: $('#leave-button'), chatLog: $('#chat-log'), chatForm: $('#chat-form'),
+  chatInput: $('#chat-input'), tileTemplate: $('#tile-template'),
+};
+
+let room = null;
+const tiles = new Map(); // peer id -> tile element ('local' for ourselves)
+let unread = 0;
+
+// --- lobby ---
+
+const params = new URLSearchParams(location.search);
+ui.roomInput.value = params.get('room') ?? '';
+ui.nameInput.value = params.get('name') ?? localStorage.getItem('chorus.name') ?? '';
+ui.form.addEventListener('submit', (e) => { e.preventDefault(); join(); });
+if (params.get('autojoin') === '1' && ui.roomInput.value) join();
+
+async function join() {
+  const roomName = ui.roomInput.value.trim();
+  const name = ui.nameInput.value.trim();
+  if (!roomName) return ui.roomInput.focus();
+  localStorage.setItem('chorus.name', name);
+  ui.joinError.hidden = true;
+  ui.joinButton.disabled = true;
+  ui.joinButton.textContent = 'Joining…';
+  try {
+    room = await Room.join({
+      room: roomName, name, media: { audio: ui.joinMic.checked, video: ui.joinCamera.checked },
+    });
+  } catch (err) {
+    showLobbyError(describeError(err));
+    return;
+  } finally {
+    ui.joinButton.disabled = false;
+    ui.joinButton.textContent = 'Join room';
+  }
+  window.chorus = { room };
+  enterCall(room);
+}
+
+function showLobbyError(text) {
+  ui.joinError.textContent = text;
+  ui.joinError.hidden = false;
+}
+
+function describeError(err) {
+  switch (err?.code) {
+    case 'media-unavailable':
+      return `Camera or microphone unavailable (${err.message}). Untick them to join without.`;
+    case 'signaling-unreachable': return 'Cannot reach the chorus server. Is it running?';
+    case 'room-full': return 'This room is full.';
+    default: return err?.message ?? String(err);
+  }
+}
+
+// --- in the call ---
+
+function enterCall(r) {
+  document.body.dataset.view = 'call';
+  ui.lobby.hidden = true;
+  ui.call.hidden = false;
+  ui.roomInfo.hidden = false;
+  ui.roomName.textContent = r.roomName;
+  const shared = new URL(location.href);
+  shared.search = new URLSearchParams({ room: r.roomName }).toString();
+  history.replaceState(null, '', `?${new URLSearchParams({ room: r.roomName, name: r.displayName })}`);
+  ui.copyLink.onclick = () => navigator.clipboard?.writeText(shared.href).then(() => flash(ui.copyLink));
+  showState(r.state);
+  ui.chatLog.replaceChildren(emptyNote());
+
+  addTile('local', { name: `${r.displayName || 'You'} (you)`, stream: r.localStream, local: true });
+  tiles.get('local').dataset.peerId = r.peerId;
+  for (const peer of r.peers.values()) addPeerTile(peer);
+  updateLocalMedia();
+  relayout();
+
+  r.addEventListener('statechange', (e) => showState(e.state));
+  r.addEventListener('peerjoined', (e) => { addPeerTile(e.peer); systemMessage(`${label(e.peer)} joined`); });
+  r.addEventListener('peerleft', (e) => {
+    removeTile(e.peerId);
+    systemMessage(`${label(e.peer)} left${e.reason === 'timeout' ? ' (connection lost)' : ''}`);
+  });
+  r.addEventListener('peerstatechange', (e) => updatePeerTile(e.peer));
+  r.addEventListener('track', (e) => updatePeerTile(e.peer, true));
+  r.addEventListener('message', (e) => onChat(e.peer, e.data));
+  r.addEventListener('error', (e) => {
+    console.warn('chorus error', e.code, e.message);
+    if (!e.fatal) systemMessage(`Problem: ${e.message}`);
+    else exitCall(`You were disconnected: ${e.message}`);
+  });
+}
+
+function exitCall(message) {
+  if (!room) return;
+  const r = room;
+  room = null;
+  r.leave();
+  for (const id of [...tiles.keys()]) removeTile(id);
+  document.body.dataset.view = 'lobby';
+  document.body.dataset.chat = '';
+  ui.call.hidden = true;
+  ui.lobby.hidden = false;
+  ui.roomInfo.hidden = true;
+  if (message) showLobbyError(message);
+}
+
+ui.leave.addEventListener('click', () => exitCall());
+
+function showState(state) {
+  ui.roomState.dataset.state = state;
+  ui.roomState.textContent = state;
+  if (state === 'left' && room) exitCall();
+}
+
+// --- tiles ---
+
+function addTile(id, { name, stream, local = false }) {
+  const tile = ui.tileTemplate.content.firstElementChild.cloneNode(true);
+  const video = tile.querySelector('video');
+  tile.dataset.peerId = id;
+  if (local) {
+    tile.dataset.local = '';
+    video.muted = true; // never hear yourself
+  }
+  tile.querySelector('.tile-name').textContent = name;
+  tile.querySelector('.avatar').dataset.initials = initials(name);
+  video.srcObject = stream;
+  play(video);
+  tiles.set(id, tile);
+  if (local) ui.grid.prepend(tile);
+  else ui.grid.append(tile);
+  relayout();
+  return tile;
+}
+
+function addPeerTile(peer) {
+  if (tiles.has(peer.id)) return;
+  addTile(peer.id, { name: label(peer), stream: peer.stream });
+  updatePeerTile(peer);
+}
+
+function updatePeerTile(peer, tracksChanged = false) {
+  const tile = tiles.get(peer.id);
+  if (!tile) return;
+  const state = peer.connectionState;
+  tile.dataset.state = state;
+  tile.querySelector('.tile-state').textContent = state === 'new' ? 'connecting' : state;
+  tile.dataset.video = peer.videoTracks.some((t) => t.readyState === 'live') ? 'on' : 'off';
+  if (tracksChanged) {
+    const video = tile.querySelector('video');
+    video.srcObject = peer.stream; // re-attach so the element picks up tracks added later
+    play(video);
+  }
+}
+
+function removeTile(id) {
+  const tile = tiles.get(id);
+  if (!tile) return;
+  tile.querySelector('video').srcObject = null;
+  tile.remove();
+  tiles.delete(id);
+  relayout();
+}
+
+function play(video) {
+  video.play().catch(() => {
+    // Autoplay with sound refused (no user gesture yet): play muted, unmute on first click.
+    if (video.muted) return;
+    video.muted = true;
+    video.play().catch(() => {});
+    document.addEventListener('pointerdown', () => { video.muted = false; }, { once: true });
+  });
+}
+
+function relayout() { fitTiles(ui.grid, tiles.size); }
+new ResizeObserver(relayout).observe(ui.grid);
+
+function label(peer) { return peer.name || `Guest ${peer.id.slice(0, 4)}`; }
+function initials(name) {
+  return name.replace(/\(you\)/, '').trim().split(/\s+/).slice(0, 2).map((w) => w[0]?.toUpperCase() ?? '').join('') || '?';
+}
+
+// --- local media ---
+
+ui.mic.addEventListener('click', () => toggle((on) => room.setMicEnabled(on), room?.micEnabled));
+ui.camera.addEventListener('click', () => toggle((on) => room.setCameraEnabled(on), room?.cameraEnabled));
+
+async function toggle(set, current) {
+  if (!room) return;
+  try {
+    await set(!current);
+  } catch (err) {
+    systemMessage(describeError(err));
+  }
+  updateLocalMedia();
+}
+
+function updateLocalMedia() {
+  if (!room) return;
+  const mic = room.micEnabled;
+  const cam = room.cameraEnabled;
+  ui.mic.setAttribute('aria-pressed', String(mic));
+  ui.mic.title = mic ? 'Mute microphone' : 'Unmute microphone';
+  ui.camera.setAttribute('aria-pressed', String(cam));
+  ui.camera.title = cam ? 'Turn camera off' : 'Turn camera on';
+  const tile = tiles.get('local');
+  if (!tile) return;
+  tile.dataset.mic = mic ? 'on' : 'off';
+  tile.dataset.video = cam ? 'on' : 'off';
+  const video = tile.querySelector('video');
+  video.srcObject = room.localStream; // a camera acquired later is a new track in the same stream
+  play(video);
+}
+
+// --- chat over the DataChannels: each message is JSON {type: 'chat', text} ---
+
+ui.chatForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = ui.chatInput.value.trim();
+  if (!text || !room) return;
+  try {
+    if (room.peers.size > 0) room.send(JSON.stringify({ type: 'chat', text }));
+  } catch (err) {
+    return systemMessage(`Not sent: ${err.message}`);
+  }
+  appendMessage({ who: 'You', text, self: true });
+  ui.chatInput.value = '';
+});
+
+function onChat(peer, data) {
+  if (typeof data !== 'string') return;
+  let msg;
+  try { msg = JSON.parse(data); } catch { return; }
+  if (msg?.type !== 'chat' || typeof msg.text !== 'string') return;
+  appendMessage({ who: label(peer), text: msg.text.slice(0, 2000), from: peer.id });
+  if (document.body.dataset.chat !== 'open' && getComputedStyle(ui.chatToggle).display !== 'none') {
+    ui.unread.textContent = String(++unread);
+    ui.unread.hidden = false;
+  }
+}
+
+function appendMessage({ who, text, self = false, from }) {
+  ui.chatLog.querySelector('.chat-empty')?.remove();
+  const li = document.createElement('li');
+  li.className = 'msg';
+  if (self) li.dataset.self = '';
+  if (from) li.dataset.from = from;
+  const whoEl = document.createElement('span');
+  whoEl.className = 'who';
+  whoEl.textContent = `${who} · ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  const textEl = document.createElement('span');
+  textEl.className = 'text';
+  textEl.textContent = text; // textContent, never innerHTML: messages come from other people
+  li.append(whoEl, textEl);
+  addToLog(li);
+}
+
+function systemMessage(text) {
+  ui.chatLog.querySelector('.chat-empty')?.remove();
+  const li = document.createElement('li');
+  li.className = 'msg system';
+  li.textContent = text;
+  addToLog(li);
+}
+
+function addToLog(li) {
+  const atBottom = ui.chatLog.scrollHeight - ui.chatLog.scrollTop - ui.chatLog.clientHeight < 40;
+  ui.chatLog.append(li);
+  if (atBottom) li.scrollIntoView({ block: 'end' });
+}
+
+function emptyNote() {
+  const li = document.createElement('li');
+  li.className = 'chat-empty';
+  li.textContent = 'Messages go straight to the others over WebRTC DataChannels.';
+  return li;
+}
+
+ui.chatToggle.addEventListener('click', () => {
+  const open = document.body.dataset.chat !== 'open';
+  document.body.dataset.chat = open ? 'open' : '';
+  if (open) {
+    unread = 0;
+    ui.unread.hidden = true;
+    ui.chatInput.focus();
+  }
+});
+ui.chatClose.addEventListener('click', () => { document.body.dataset.chat = ''; });
+
+function flash(el) {
+  el.animate([{ background: 'var(--ok)' }, { background: '' }], { duration: 600 });
+}
