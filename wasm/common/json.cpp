@@ -3,6 +3,9 @@
 namespace chorus {
 
 std::optional<Json> parse_json(std::string_view text) {
+  // nlohmann's lexer ends the input at a NUL byte, which would let "{...}\0garbage" pass.
+  // A raw NUL is never valid JSON text (inside strings it must be escaped).
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return std::nullopt;
   return value;

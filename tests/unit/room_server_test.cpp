@@ -1,0 +1,285 @@
+// The signaling server's room machine: joins, relay, limits, typed errors, heartbeats and
+// resume, driven with a fake clock.
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "signaling/room_server.hpp"
+
+using chorus::ConnId;
+using chorus::Json;
+using chorus::RoomServer;
+using chorus::ServerConfig;
+using chorus::ServerOutput;
+
+namespace {
+
+struct Harness {
+  explicit Harness(ServerConfig config = {}) : server(config) {}
+
+  void connect(ConnId c) { server.handle_connect(c, now); }
+  void send(ConnId c, const Json& message) {
+    const std::string text = message.dump();
+    server.handle_message(c, text, false, text.size(), now);
+  }
+  void send_text(ConnId c, const std::string& text) {
+    server.handle_message(c, text, false, text.size(), now);
+  }
+  // Drains outputs; returns the frames sent to `c` (parsed) and records closes.
+  std::vector<Json> drain(ConnId c) {
+    std::vector<Json> frames;
+    while (auto o = server.poll()) {
+      if (o->kind == ServerOutput::Kind::Close) {
+        closed.push_back(*o);
+      } else if (o->conn == c) {
+        frames.push_back(Json::parse(o->data));
+      } else {
+        others[o->conn].push_back(Json::parse(o->data));
+      }
+    }
+    return frames;
+  }
+  std::vector<Json> take(ConnId c) {
+    drain(0);
+    auto frames = std::move(others[c]);
+    others[c].clear();
+    return frames;
+  }
+  Json join(ConnId c, const std::string& room, const std::string& name, Json extra = Json::object()) {
+    connect(c);
+    Json m = {{"type", "join"}, {"v", 1}, {"room", room}, {"name", name}};
+    m.update(extra);
+    send(c, m);
+    auto frames = take(c);
+    REQUIRE(!frames.empty());
+    // Frames after the answer (held while away) stay queued for take().
+    others[c].assign(frames.begin() + 1, frames.end());
+    return frames.front();
+  }
+  void advance(double ms) {
+    now += ms;
+    server.handle_timeout(now);
+  }
+
+  RoomServer server;
+  double now = 1000;
+  std::map<ConnId, std::vector<Json>> others;
+  std::vector<ServerOutput> closed;
+};
+
+Json signal_to(const std::string& to) {
+  return {{"type", "signal"}, {"to", to}, {"kind", "offer"}, {"sdp", "v=0\r\n"}};
+}
+
+}  // namespace
+
+TEST_CASE("joining makes the room and tells the others", "[server]") {
+  Harness h;
+  Json a = h.join(1, "r", "Ann");
+  CHECK(a["type"] == "welcome");
+  CHECK(a["peers"].empty());
+  CHECK(a["resumed"] == false);
+  Json b = h.join(2, "r", "Bob");
+  REQUIRE(b["peers"].size() == 1);
+  CHECK(b["peers"][0] == Json{{"id", a["peerId"]}, {"name", "Ann"}});
+  auto to_a = h.take(1);
+  REQUIRE(to_a.size() == 1);
+  CHECK(to_a[0] == Json{{"type", "peer-joined"}, {"peer", {{"id", b["peerId"]}, {"name", "Bob"}}}});
+  CHECK(h.server.room_count() == 1);
+  CHECK(a["peerId"] != b["peerId"]);
+}
+
+TEST_CASE("signals are relayed with `from` and only inside the room", "[server]") {
+  Harness h;
+  Json a = h.join(1, "r", "Ann");
+  Json b = h.join(2, "r", "Bob");
+  Json c = h.join(3, "other", "Eve");
+  h.take(1);
+
+  h.send(1, signal_to(b["peerId"]));
+  auto to_b = h.take(2);
+  REQUIRE(to_b.size() == 1);
+  CHECK(to_b[0]["from"] == a["peerId"]);
+  CHECK(to_b[0]["kind"] == "offer");
+  CHECK_FALSE(to_b[0].contains("to"));
+
+  SECTION("cross-room addressing is an unknown peer, and nothing leaks") {
+    h.send(3, signal_to(a["peerId"]));
+    auto to_c = h.take(3);
+    REQUIRE(to_c.size() == 1);
+    CHECK(to_c[0]["code"] == "unknown-peer");
+    CHECK(to_c[0]["ref"] == "signal");
+    CHECK(h.take(1).empty());
+  }
+  SECTION("addressing yourself is an unknown peer") {
+    h.send(1, signal_to(a["peerId"]));
+    auto to_a = h.take(1);
+    REQUIRE(to_a.size() == 1);
+    CHECK(to_a[0]["code"] == "unknown-peer");
+  }
+  SECTION("broadcast reaches the room, not the sender or other rooms") {
+    h.send(2, {{"type", "broadcast"}, {"data", {{"hand", true}}}});
+    auto to_a = h.take(1);
+    REQUIRE(to_a.size() == 1);
+    CHECK(to_a[0] == Json{{"type", "broadcast"}, {"from", b["peerId"]}, {"data", {{"hand", true}}}});
+    CHECK(h.take(2).empty());
+    CHECK(h.take(3).empty());
+  }
+  (void)c;
+}
+
+TEST_CASE("bad input gets a typed error and the socket stays usable", "[server]") {
+  ServerConfig config;
+  config.max_message_bytes = 1024;
+  Harness h(config);
+  h.connect(1);
+  auto error_code = [&](const std::vector<Json>& frames) {
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0]["type"] == "error");
+    return frames[0]["code"].get<std::string>();
+  };
+  h.send_text(1, "{not json");
+  CHECK(error_code(h.take(1)) == "bad-json");
+  h.send_text(1, R"({"type":"warp"})");
+  CHECK(error_code(h.take(1)) == "unknown-type");
+  h.send(1, signal_to("p2"));
+  CHECK(error_code(h.take(1)) == "not-joined");
+  h.send_text(1, std::string(2000, ' '));
+  CHECK(error_code(h.take(1)) == "message-too-large");
+  h.server.handle_message(1, "\x01\x02", true, 2, h.now);
+  CHECK(error_code(h.take(1)) == "binary-not-supported");
+  h.send(1, {{"type", "join"}, {"v", 3}, {"room", "r"}, {"name", "a"}});
+  CHECK(error_code(h.take(1)) == "unsupported-version");
+  // Still alive: a ping is answered and a join works.
+  h.send(1, {{"type", "ping"}, {"id", 4}});
+  auto pong = h.take(1);
+  REQUIRE(pong.size() == 1);
+  CHECK(pong[0] == Json{{"type", "pong"}, {"id", 4}});
+  h.send(1, {{"type", "join"}, {"v", 1}, {"room", "r"}, {"name", "a"}});
+  CHECK(h.take(1)[0]["type"] == "welcome");
+  h.send(1, {{"type", "join"}, {"v", 1}, {"room", "r2"}, {"name", "a"}});
+  CHECK(error_code(h.take(1)) == "already-joined");
+  CHECK(h.closed.empty());
+}
+
+TEST_CASE("rooms have a maximum size", "[server]") {
+  ServerConfig config;
+  config.max_peers_per_room = 2;
+  Harness h(config);
+  h.join(1, "r", "a");
+  h.join(2, "r", "b");
+  Json third = h.join(3, "r", "c");
+  CHECK(third["type"] == "error");
+  CHECK(third["code"] == "room-full");
+  CHECK(h.server.peer_count("r") == 2);
+  // Another room is unaffected.
+  CHECK(h.join(4, "r2", "d")["type"] == "welcome");
+}
+
+TEST_CASE("leaving and clean closes remove the peer at once", "[server]") {
+  Harness h;
+  Json a = h.join(1, "r", "Ann");
+  h.join(2, "r", "Bob");
+  h.take(1);
+  SECTION("leave message") {
+    h.send(2, {{"type", "leave"}});
+  }
+  SECTION("close code 1001 (page closed)") {
+    h.server.handle_close(2, 1001, h.now);
+  }
+  auto to_a = h.take(1);
+  REQUIRE(to_a.size() == 1);
+  CHECK(to_a[0]["type"] == "peer-left");
+  CHECK(to_a[0]["reason"] == "left");
+  CHECK(h.server.peer_count("r") == 1);
+  h.server.handle_close(1, 1000, h.now);
+  h.drain(0);
+  CHECK(h.server.room_count() == 0);
+  (void)a;
+}
+
+TEST_CASE("an abrupt drop keeps the seat for the resume grace period", "[server]") {
+  Harness h;
+  Json a = h.join(1, "r", "Ann");
+  Json b = h.join(2, "r", "Bob");
+  h.take(1);
+  h.server.handle_close(2, 1006, h.now);
+  CHECK(h.take(1).empty());  // no peer-left yet
+
+  SECTION("signals to an away peer are kept and delivered on resume") {
+    h.send(1, signal_to(b["peerId"]));
+    h.advance(3000);
+    Json back = h.join(3, "r", "Bob", {{"resume", {{"peerId", b["peerId"]}, {"secret", b["secret"]}}}});
+    CHECK(back["type"] == "welcome");
+    CHECK(back["resumed"] == true);
+    CHECK(back["peerId"] == b["peerId"]);
+    auto held = h.take(3);
+    REQUIRE(held.size() == 1);
+    CHECK(held[0]["kind"] == "offer");
+    CHECK(h.take(1).empty());  // Ann sees no leave/join churn
+  }
+  SECTION("a wrong secret is rejected") {
+    Json evil = h.join(3, "r", "Mallory", {{"resume", {{"peerId", b["peerId"]}, {"secret", "AAAAAAAAAAAAAAAAAAAA"}}}});
+    CHECK(evil["code"] == "resume-rejected");
+  }
+  SECTION("after the grace period the peer is gone") {
+    h.advance(5000);
+    CHECK(h.take(1).empty());
+    h.advance(6000);
+    auto to_a = h.take(1);
+    REQUIRE(to_a.size() == 1);
+    CHECK(to_a[0] == Json{{"type", "peer-left"}, {"peerId", b["peerId"]}, {"reason", "timeout"}});
+  }
+  (void)a;
+}
+
+TEST_CASE("a restarted server grants a resumed id that is free", "[server]") {
+  Harness h;
+  Json a = h.join(1, "r", "Ann", {{"resume", {{"peerId", "oldAnn"}, {"secret", "0123456789abcdef0123"}}}});
+  CHECK(a["peerId"] == "oldAnn");
+  CHECK(a["resumed"] == false);
+  Json b = h.join(2, "r", "Bob", {{"resume", {{"peerId", "oldBob"}, {"secret", "abcdefabcdefabcdefab"}}}});
+  CHECK(b["peers"][0]["id"] == "oldAnn");
+  auto to_a = h.take(1);
+  REQUIRE(to_a.size() == 1);
+  CHECK(to_a[0]["peer"]["id"] == "oldBob");
+  // The presented secret now guards the seat.
+  h.server.handle_close(2, 1006, h.now);
+  Json thief = h.join(3, "r", "X", {{"resume", {{"peerId", "oldBob"}, {"secret", "zzzzzzzzzzzzzzzzzzzz"}}}});
+  CHECK(thief["code"] == "resume-rejected");
+}
+
+TEST_CASE("silent sockets are closed by the heartbeat", "[server]") {
+  ServerConfig config;
+  config.heartbeat_timeout_ms = 30000;
+  Harness h(config);
+  h.join(1, "r", "Ann");
+  h.join(2, "r", "Bob");
+  h.take(1);
+  for (int i = 0; i < 4; ++i) {
+    h.advance(10000);
+    h.send(1, {{"type", "ping"}});  // Ann keeps talking, Bob is silent
+  }
+  h.drain(0);
+  REQUIRE(h.closed.size() == 1);
+  CHECK(h.closed[0].conn == 2);
+  CHECK(h.closed[0].code == 4002);
+  // Bob is away, then gone after the grace period.
+  h.advance(11000);
+  h.take(1);
+  h.advance(1000);
+  CHECK(h.server.peer_count("r") == 1);
+  REQUIRE(h.server.next_timeout().has_value());
+}
+
+TEST_CASE("an away peer's held frames are bounded", "[server]") {
+  ServerConfig config;
+  config.max_pending_per_peer = 8;
+  Harness h(config);
+  h.join(1, "r", "Ann");
+  Json b = h.join(2, "r", "Bob");
+  h.take(1);
+  h.server.handle_close(2, 1006, h.now);
+  for (int i = 0; i < 100; ++i) h.send(1, signal_to(b["peerId"]));
+  h.join(3, "r", "Bob", {{"resume", {{"peerId", b["peerId"]}, {"secret", b["secret"]}}}});
+  CHECK(h.take(3).size() == 8);
+}
