@@ -1,0 +1,117 @@
+// The npm package as a user gets it: `npm pack`, install the tarball into an empty project,
+// then import `chorus-rtc` (without a browser) and `chorus-rtc/server`, start a server and run
+// the `chorus-rtc-server` bin.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+let tmp;
+let project;
+let packed;
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-pack-'));
+  const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', tmp], {
+    cwd: ROOT, maxBuffer: 16 << 20,
+  });
+  [packed] = JSON.parse(stdout);
+  project = path.join(tmp, 'consumer');
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'package.json'),
+    JSON.stringify({ name: 'chorus-consumer', version: '1.0.0', private: true, type: 'module' }));
+  // ws is the only dependency; --prefer-offline takes it from npm's cache when it is there.
+  await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock',
+    path.join(tmp, packed.filename)], { cwd: project, maxBuffer: 16 << 20, timeout: 180000 });
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Runs an ES module snippet with Node inside the consumer project. */
+async function nodeEval(code) {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: project, timeout: 60000,
+  });
+  return stdout;
+}
+
+test('the tarball holds the runtime files and nothing from the source tree', () => {
+  const files = new Set(packed.files.map((f) => f.path));
+  for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'js-glue/index.js',
+    'js-glue/index.d.ts', 'tools/server/server.mjs', 'tools/server/static.mjs', 'tools/server/cli.mjs']) {
+    assert.ok(files.has(f), `missing ${f}`);
+  }
+  for (const f of files) {
+    assert.ok(!/^(tests|wasm|build|node_modules|tools\/(?!server\/))/.test(f), `should not ship ${f}`);
+  }
+});
+
+test('import "chorus-rtc" works in Node without browser globals', async () => {
+  const out = await nodeEval(`
+    const m = await import('chorus-rtc');
+    console.log(JSON.stringify(Object.keys(m).sort()));
+    console.log(typeof m.Room, typeof m.Room?.join);
+  `);
+  const [keysLine, typesLine] = out.trim().split('\n');
+  const keys = JSON.parse(keysLine);
+  assert.ok(keys.includes('Room'), `exports: ${keysLine}`);
+  assert.equal(typesLine, 'function function');
+});
+
+test('the wasm module in the package instantiates in Node', async () => {
+  const out = await nodeEval(`
+    import { pathToFileURL } from 'node:url';
+    import { createRequire } from 'node:module';
+    const require = createRequire(import.meta.url);
+    const dir = require.resolve('chorus-rtc/package.json').replace(/package\\.json$/, '');
+    const { default: create } = await import(pathToFileURL(dir + 'dist/chorus-core.mjs'));
+    const mod = await create();
+    const core = new mod.ServerCore('{}');
+    core.handleConnect(1, 0);
+    core.handleMessage(1, JSON.stringify({ type: 'ping', id: 5 }), false, 22, 1);
+    console.log(core.poll());
+    core.delete();
+  `);
+  const action = JSON.parse(out.trim());
+  assert.equal(action.action, 'send');
+  assert.deepEqual(JSON.parse(action.data), { type: 'pong', id: 5 });
+});
+
+test('import "chorus-rtc/server" starts a working server', async () => {
+  const out = await nodeEval(`
+    import { startServer } from 'chorus-rtc/server';
+    import { WebSocket } from 'ws';
+    const srv = await startServer({ port: 0, host: '127.0.0.1', logger: null });
+    const health = await (await fetch(srv.url + 'healthz')).text();
+    const wasm = await fetch(srv.url + 'dist/chorus-core.wasm');
+    const ws = new WebSocket(srv.wsUrl);
+    const welcome = await new Promise((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'join', v: 1, room: 'r', name: 'n' })));
+      ws.on('message', (d) => resolve(JSON.parse(String(d))));
+      ws.on('error', reject);
+    });
+    ws.terminate();
+    await srv.close();
+    console.log(JSON.stringify({ health, wasmType: wasm.headers.get('content-type'), type: welcome.type }));
+  `);
+  assert.deepEqual(JSON.parse(out.trim()), { health: 'ok', wasmType: 'application/wasm', type: 'welcome' });
+});
+
+test('the chorus-rtc-server bin is installed and runs', async () => {
+  const bin = path.join(project, 'node_modules', '.bin', 'chorus-rtc-server');
+  assert.ok(fs.existsSync(bin), 'node_modules/.bin/chorus-rtc-server exists');
+  fs.accessSync(bin, fs.constants.X_OK);
+  const { stdout } = await run(bin, ['--help'], { cwd: project, timeout: 30000 });
+  assert.match(stdout, /Usage: chorus-rtc-server/);
+});

@@ -1,0 +1,306 @@
+// The chorus-rtc reference signaling server.
+//
+// The room logic is the sans-IO ServerCore from the wasm module (wasm/signaling/, built to
+// dist/chorus-core.mjs). This file only moves bytes: it gives every WebSocket a connection id,
+// reports connect / message / close to the core with the current time, executes the actions
+// the core returns from poll() (send, close), and keeps one timer for core.nextTimeout().
+// Static files (the demo pages) are served on the same port (static.mjs).
+
+import http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer } from 'ws';
+import createChorusCore from '../../dist/chorus-core.mjs';
+import { createStaticHandler } from './static.mjs';
+
+/** The package root: tools/server/ is two levels below it (also in an installed package). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** ws rejects frames above this with a socket close; keep it far above the core's own limit so
+ * that oversize messages reach the core and get a typed `message-too-large` answer. */
+const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** WebSocket-level ping interval: a socket that misses one pong is terminated (close 1006). */
+const DEFAULT_PING_INTERVAL_MS = 15000;
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455 5.5). */
+const MAX_CLOSE_REASON_BYTES = 123;
+/** setTimeout's largest delay. */
+const MAX_TIMER_DELAY_MS = 0x7fffffff;
+
+let modulePromise = null;
+/** The wasm module, instantiated once per process and shared by every server. */
+export function loadCore() {
+  modulePromise ??= createChorusCore().catch((err) => {
+    modulePromise = null;
+    throw err;
+  });
+  return modulePromise;
+}
+
+/** 128 bits of entropy as four uint32 words (JS numbers cannot hold 64-bit integers). */
+function randomSeed() {
+  const b = randomBytes(16);
+  return [0, 4, 8, 12].map((o) => b.readUInt32LE(o));
+}
+
+function defaultLogger() {
+  return {
+    info: (...a) => console.log('[chorus-server]', ...a),
+    error: (...a) => console.error('[chorus-server]', ...a),
+  };
+}
+
+function truncateReason(reason) {
+  if (typeof reason !== 'string' || reason === '') return undefined;
+  let r = reason;
+  while (Buffer.byteLength(r, 'utf8') > MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);
+  return r;
+}
+
+function isValidCloseCode(code) {
+  return Number.isInteger(code) && (code === 1000 || (code >= 3000 && code <= 4999) ||
+    (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006));
+}
+
+/**
+ * Starts the signaling server and static file server on one HTTP port.
+ *
+ * @param {object} [options]
+ * @param {number} [options.port=8080]  0 picks a free port
+ * @param {string} [options.host]       listen address; default: every address (:: or 0.0.0.0)
+ * @param {object} [options.config]     ServerCore config (docs/architecture.md); `seed` is
+ *                                      filled with crypto-random values when absent
+ * @param {number} [options.pingIntervalMs=15000]  WebSocket-level ping period
+ * @param {string} [options.root]       folder to serve static files from (the package root)
+ * @param {{info: Function, error: Function}|null} [options.logger]  null = silent
+ * @returns {Promise<{port: number, url: string, wsUrl: string, close: () => Promise<void>}>}
+ */
+export async function startServer(options = {}) {
+  const {
+    port = 8080,
+    host,
+    config = {},
+    pingIntervalMs = DEFAULT_PING_INTERVAL_MS,
+    root = PACKAGE_ROOT,
+  } = options;
+  const log = options.logger === null
+    ? { info() {}, error() {} }
+    : (options.logger ?? defaultLogger());
+
+  const coreConfig = { ...config };
+  if (coreConfig.seed === undefined) coreConfig.seed = randomSeed();
+  const configJson = JSON.stringify(coreConfig);
+
+  const mod = await loadCore();
+  let core = new mod.ServerCore(configJson);
+
+  /** @type {Map<number, import('ws').WebSocket>} */
+  const sockets = new Map();
+  let nextConnId = 1;
+  let timer = null;
+  let timerDeadline = -1;
+  let closed = false;
+
+  // ---- the core's output -------------------------------------------------------------------
+
+  function execute(out) {
+    let action;
+    try {
+      action = JSON.parse(out);
+    } catch {
+      log.error('core produced unparsable output:', out.slice(0, 200));
+      return;
+    }
+    const ws = sockets.get(action.conn);
+    if (!ws) return; // the socket is already gone; nothing to do
+    switch (action.action) {
+      case 'send':
+        if (ws.readyState === ws.OPEN) ws.send(action.data);
+        break;
+      case 'close':
+        ws.close(isValidCloseCode(action.code) ? action.code : 1000, truncateReason(action.reason));
+        break;
+      default:
+        log.error('core produced an unknown action:', action.action);
+    }
+  }
+
+  function drain() {
+    for (;;) {
+      const out = core.poll();
+      if (out === '' || out == null) break;
+      try {
+        execute(out);
+      } catch (err) {
+        log.error('executing a core action failed:', err);
+      }
+    }
+    armTimer();
+  }
+
+  function armTimer() {
+    if (closed) return;
+    const deadline = core.nextTimeout();
+    if (deadline === timerDeadline && (timer !== null || deadline < 0)) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    timerDeadline = deadline;
+    if (deadline < 0) return;
+    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil(deadline - performance.now())));
+    timer = setTimeout(onTimer, delay);
+  }
+
+  function onTimer() {
+    timer = null;
+    timerDeadline = -1;
+    withCore('timeout', () => core.handleTimeout(performance.now()));
+  }
+
+  /** Runs one input into the core and drains its output; an error never escapes. */
+  function withCore(what, fn) {
+    if (closed || core === null) return;
+    try {
+      fn();
+      drain();
+    } catch (err) {
+      log.error(`core failed handling ${what}:`, err);
+      if (err instanceof WebAssembly.RuntimeError) recoverCore();
+      else {
+        try { drain(); } catch { /* reported above */ }
+      }
+    }
+  }
+
+  /** A wasm trap leaves the instance in an unknown state: start over with a fresh machine and
+   * drop every connection (clients reconnect and resume). */
+  function recoverCore() {
+    log.error('wasm trap: restarting the room machine and closing all connections');
+    try { core.delete(); } catch { /* the old instance may be unusable */ }
+    core = null;
+    modulePromise = null;
+    const old = [...sockets.values()];
+    sockets.clear();
+    for (const ws of old) {
+      try { ws.close(1011, 'server restarted'); } catch { ws.terminate(); }
+    }
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    timerDeadline = -1;
+    loadCore()
+      .then((m) => {
+        if (closed) return;
+        core = new m.ServerCore(JSON.stringify({ ...coreConfig, seed: randomSeed() }));
+        armTimer();
+      })
+      .catch((err) => log.error('could not restart the room machine:', err));
+  }
+
+  // ---- sockets -------------------------------------------------------------------------------
+
+  const staticHandler = createStaticHandler(root);
+  const httpServer = http.createServer((req, res) => {
+    try {
+      staticHandler(req, res);
+    } catch (err) {
+      log.error('static handler failed:', err);
+      try { res.writeHead(500).end(); } catch { res.destroy(); }
+    }
+  });
+  httpServer.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const wss = new WebSocketServer({
+    server: httpServer,
+    maxPayload: WS_MAX_PAYLOAD,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  wss.on('error', (err) => log.error('websocket server error:', err));
+
+  wss.on('connection', (ws) => {
+    if (closed || core === null) {
+      ws.close(1013, 'try again later');
+      return;
+    }
+    const connId = nextConnId++;
+    sockets.set(connId, ws);
+    ws.isAlive = true;
+
+    ws.on('pong', () => { ws.isAlive = true; });
+    ws.on('error', (err) => log.error(`connection ${connId}:`, err.message));
+    ws.on('message', (data, isBinary) => {
+      if (sockets.get(connId) !== ws || core === null) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      const text = isBinary ? '' : buf.toString('utf8');
+      withCore('message', () =>
+        core.handleMessage(connId, text, isBinary, buf.length, performance.now()));
+    });
+    ws.on('close', (code) => {
+      if (sockets.get(connId) !== ws) return;
+      sockets.delete(connId);
+      if (core === null) return;
+      // 1005 = the peer sent no code; 1006 = the TCP connection ended without a close frame
+      // (also what a socket we terminated for a missed pong reports).
+      withCore('close', () => core.handleClose(connId, code, performance.now()));
+    });
+
+    withCore('connect', () => core.handleConnect(connId, performance.now()));
+  });
+
+  // WebSocket-level liveness: a TCP peer that vanished without a FIN never sends a close
+  // frame; one that misses a pong for a whole interval is terminated (reported as 1006).
+  const pingTimer = setInterval(() => {
+    for (const ws of sockets.values()) {
+      if (!ws.isAlive) {
+        ws.terminate();
+        continue;
+      }
+      ws.isAlive = false;
+      try { ws.ping(); } catch { /* a closing socket */ }
+    }
+  }, pingIntervalMs);
+  pingTimer.unref();
+
+  await new Promise((resolve, reject) => {
+    const onError = (err) => reject(err);
+    httpServer.once('error', onError);
+    httpServer.listen({ port, host }, () => {
+      httpServer.off('error', onError);
+      resolve();
+    });
+  });
+  httpServer.on('error', (err) => log.error('http server error:', err));
+
+  const boundPort = httpServer.address().port;
+  const urlHost = !host || host === '0.0.0.0' || host === '::' ? 'localhost'
+    : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${boundPort}/`;
+  const wsUrl = `ws://${urlHost}:${boundPort}/`;
+
+  let closePromise = null;
+  function close() {
+    closePromise ??= (async () => {
+      closed = true;
+      clearInterval(pingTimer);
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      for (const ws of sockets.values()) ws.terminate();
+      sockets.clear();
+      await new Promise((resolve) => wss.close(() => resolve()));
+      await new Promise((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      if (core !== null) {
+        core.delete();
+        core = null;
+      }
+    })();
+    return closePromise;
+  }
+
+  return { port: boundPort, url, wsUrl, close };
+}
