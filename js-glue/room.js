@@ -39,7 +39,7 @@ export class Room extends EventTarget {
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
     const wanted = normaliseMedia(media);
-    const given = wanted instanceof MediaStream;
+    const given = typeof MediaStream !== 'undefined' && wanted instanceof MediaStream;
 
     // Load the wasm while the permission prompt is up.
     const [mod, stream] = await Promise.allSettled([
