@@ -74,7 +74,13 @@ export class Executor {
     this.#draining = true;
     try {
       for (let out = this.#core.poll(); out; out = this.#core?.poll()) {
-        this.#execute(JSON.parse(out));
+        try {
+          this.#execute(JSON.parse(out));
+        } catch (err) {
+          // One action the browser refused (e.g. on a connection it just closed) must not
+          // strand the outputs behind it; the core learns of real failures through events.
+          console.error('chorus: executing core output failed', out, err);
+        }
       }
     } finally {
       this.#draining = false;

@@ -19,6 +19,7 @@ const ui = {
 let room = null;
 const tiles = new Map(); // peer id -> tile element ('local' for ourselves)
 let unread = 0;
+const announced = new Map(); // peer id -> {mic, camera} as the peer last told us
 
 // --- lobby ---
 
@@ -85,17 +86,23 @@ function enterCall(r) {
   tiles.get('local').dataset.peerId = r.peerId;
   for (const peer of r.peers.values()) addPeerTile(peer);
   updateLocalMedia();
+  announceMedia(); // the peers already here learn our mic/camera state
   relayout();
 
   r.addEventListener('statechange', (e) => showState(e.state));
-  r.addEventListener('peerjoined', (e) => { addPeerTile(e.peer); systemMessage(`${label(e.peer)} joined`); });
+  r.addEventListener('peerjoined', (e) => {
+    addPeerTile(e.peer);
+    announceMedia(e.peer.id); // queued by the library until the channel to it opens
+    systemMessage(`${label(e.peer)} joined`);
+  });
   r.addEventListener('peerleft', (e) => {
     removeTile(e.peerId);
+    announced.delete(e.peerId);
     systemMessage(`${label(e.peer)} left${e.reason === 'timeout' ? ' (connection lost)' : ''}`);
   });
   r.addEventListener('peerstatechange', (e) => updatePeerTile(e.peer));
   r.addEventListener('track', (e) => updatePeerTile(e.peer, true));
-  r.addEventListener('message', (e) => onChat(e.peer, e.data));
+  r.addEventListener('message', (e) => onData(e.peer, e.data));
   r.addEventListener('error', (e) => {
     console.warn('chorus error', e.code, e.message);
     if (!e.fatal) systemMessage(`Problem: ${e.message}`);
@@ -109,6 +116,7 @@ function exitCall(message) {
   room = null;
   r.leave();
   for (const id of [...tiles.keys()]) removeTile(id);
+  announced.clear();
   document.body.dataset.view = 'lobby';
   document.body.dataset.chat = '';
   ui.call.hidden = true;
@@ -158,7 +166,10 @@ function updatePeerTile(peer, tracksChanged = false) {
   const state = peer.connectionState;
   tile.dataset.state = state;
   tile.querySelector('.tile-state').textContent = state === 'new' ? 'connecting' : state;
-  tile.dataset.video = peer.videoTracks.some((t) => t.readyState === 'live') ? 'on' : 'off';
+  const media = announced.get(peer.id);
+  const hasVideo = peer.videoTracks.some((t) => t.readyState === 'live');
+  tile.dataset.video = hasVideo && media?.camera !== false ? 'on' : 'off';
+  tile.dataset.mic = media?.mic === false || (media === undefined && peer.audioTracks.length === 0) ? 'off' : 'on';
   if (tracksChanged) {
     const video = tile.querySelector('video');
     video.srcObject = peer.stream; // re-attach so the element picks up tracks added later
@@ -206,6 +217,7 @@ async function toggle(set, current) {
     systemMessage(describeError(err));
   }
   updateLocalMedia();
+  announceMedia();
 }
 
 function updateLocalMedia() {
@@ -225,7 +237,17 @@ function updateLocalMedia() {
   play(video);
 }
 
-// --- chat over the DataChannels: each message is JSON {type: 'chat', text} ---
+// --- app messages over the DataChannels, JSON: {type: 'chat', text} | {type: 'media', mic, camera} ---
+
+function announceMedia(to) {
+  if (!room || room.peers.size === 0) return;
+  try {
+    room.send(JSON.stringify({ type: 'media', mic: room.micEnabled, camera: room.cameraEnabled }),
+      to ? { to } : {});
+  } catch (err) {
+    console.warn('could not announce media state', err);
+  }
+}
 
 ui.chatForm.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -240,10 +262,14 @@ ui.chatForm.addEventListener('submit', (e) => {
   ui.chatInput.value = '';
 });
 
-function onChat(peer, data) {
+function onData(peer, data) {
   if (typeof data !== 'string') return;
   let msg;
   try { msg = JSON.parse(data); } catch { return; }
+  if (msg?.type === 'media') {
+    announced.set(peer.id, { mic: msg.mic !== false, camera: msg.camera !== false });
+    return updatePeerTile(peer);
+  }
   if (msg?.type !== 'chat' || typeof msg.text !== 'string') return;
   appendMessage({ who: label(peer), text: msg.text.slice(0, 2000), from: peer.id });
   if (document.body.dataset.chat !== 'open' && getComputedStyle(ui.chatToggle).display !== 'none') {
