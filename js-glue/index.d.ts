@@ -106,20 +106,20 @@ export class RoomEvent extends Event {
   constructor(type: string, fields?: Record<string, unknown>);
 }
 
-export interface PeerJoinedEvent extends RoomEvent { readonly type: 'peerjoined'; readonly peer: Peer; }
-export interface PeerLeftEvent extends RoomEvent {
+export interface RoomPeerJoinedEvent extends RoomEvent { readonly type: 'peerjoined'; readonly peer: Peer; }
+export interface RoomPeerLeftEvent extends RoomEvent {
   readonly type: 'peerleft';
   readonly peer: Peer;
   readonly peerId: string;
   readonly reason: PeerLeftReason;
 }
-export interface TrackEvent extends RoomEvent {
+export interface RoomTrackEvent extends RoomEvent {
   readonly type: 'track';
   readonly peer: Peer;
   readonly track: MediaStreamTrack;
   readonly streams: readonly MediaStream[];
 }
-export interface MessageEvent extends RoomEvent {
+export interface RoomMessageEvent extends RoomEvent {
   readonly type: 'message';
   readonly peer: Peer;
   /** The sender's peer id (same as `peer.id`). */
@@ -127,20 +127,20 @@ export interface MessageEvent extends RoomEvent {
   /** Text arrives as a string, binary as an ArrayBuffer. */
   readonly data: string | ArrayBuffer;
 }
-export interface BroadcastEvent extends RoomEvent {
+export interface RoomBroadcastEvent extends RoomEvent {
   readonly type: 'broadcast';
   readonly from: string;
   readonly peer: Peer | null;
   /** Any JSON value, relayed by the signaling server. */
   readonly data: unknown;
 }
-export interface StateChangeEvent extends RoomEvent { readonly type: 'statechange'; readonly state: RoomState; }
-export interface PeerStateChangeEvent extends RoomEvent {
+export interface RoomStateChangeEvent extends RoomEvent { readonly type: 'statechange'; readonly state: RoomState; }
+export interface RoomPeerStateChangeEvent extends RoomEvent {
   readonly type: 'peerstatechange';
   readonly peer: Peer;
   readonly state: RTCPeerConnectionState;
 }
-export interface ErrorEvent extends RoomEvent {
+export interface RoomErrorEvent extends RoomEvent {
   readonly type: 'error';
   readonly code: ChorusErrorCode;
   readonly message: string;
@@ -152,14 +152,14 @@ export interface ErrorEvent extends RoomEvent {
 }
 
 export interface RoomEventMap {
-  peerjoined: PeerJoinedEvent;
-  peerleft: PeerLeftEvent;
-  track: TrackEvent;
-  message: MessageEvent;
-  broadcast: BroadcastEvent;
-  statechange: StateChangeEvent;
-  peerstatechange: PeerStateChangeEvent;
-  error: ErrorEvent;
+  peerjoined: RoomPeerJoinedEvent;
+  peerleft: RoomPeerLeftEvent;
+  track: RoomTrackEvent;
+  message: RoomMessageEvent;
+  broadcast: RoomBroadcastEvent;
+  statechange: RoomStateChangeEvent;
+  peerstatechange: RoomPeerStateChangeEvent;
+  error: RoomErrorEvent;
 }
 
 /**
