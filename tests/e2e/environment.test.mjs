@@ -11,7 +11,7 @@ after(async () => { await env?.close(); });
 
 test('environment: two peer connections in one page connect and decode video', async () => {
   const origin = `http://${HOST}:${await freePort()}`; // nothing listens: pages come from disk
-  env = await Env.create({ server: 'none', origins: [origin] });
+  env = await Env.create({ server: 'none', origins: [origin], routedPages: true });
   env.serveFromDisk('/', 'tests/e2e/pages');
   const peer = await env.openPeer({ path: '/pc-pair.html', autojoin: false, origin });
   const r = await peer.page.evaluate(() => window.pair);

@@ -105,7 +105,8 @@ function canConnect(host, port) {
 /** Starts tools/server/server.mjs in this process on HOST, port 0 (or `port`). */
 export async function startTestServer({ port = 0, host = HOST, config } = {}) {
   const { startServer } = await import(path.join(ROOT, 'tools/server/server.mjs'));
-  const srv = await startServer({ port, host, ...(config ? { config } : {}) });
+  const srv = await startServer({ port, host, ...(config ? { config } : {}),
+    ...(process.env.CHORUS_E2E_VERBOSE ? {} : { logger: null }) });
   const origin = `http://${host}:${srv.port}`;
   return { ...srv, origin, url: srv.url || origin };
 }
@@ -147,23 +148,29 @@ process.on('exit', () => { for (const p of liveChildren) try { p.kill('SIGKILL')
 // ---------------------------------------------------------------------------------------------
 // Browser
 
-export function chromiumArgs(origins = []) {
+/** `routedPages`: the browser will show pages that Playwright fulfils from disk (serveFromDisk).
+ *  Such a response has no IP address, so Chromium's Local Network Access checks count the page
+ *  as public and block its WebSocket to the private test address (net::ERR_BLOCKED_BY_LOCAL_
+ *  NETWORK_ACCESS_CHECKS). Pages the server itself serves are private-to-private and pass; only
+ *  then are the checks left on. */
+export function chromiumArgs(origins = [], { routedPages = false } = {}) {
+  const disabled = ['WebRtcHideLocalIpsWithMdns', ...(routedPages ? ['LocalNetworkAccessChecks'] : [])];
   return [
     '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     '--autoplay-policy=no-user-gesture-required',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    `--disable-features=${disabled.join(',')}`,
     ...(origins.length ? [`--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`] : []),
   ];
 }
 
 /** One Chromium process. `origins`: http origins that may use getUserMedia. */
-export async function launchBrowser({ origins = [], extraArgs = [] } = {}) {
+export async function launchBrowser({ origins = [], extraArgs = [], routedPages = false } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [...chromiumArgs(origins), ...extraArgs],
+    args: [...chromiumArgs(origins, { routedPages }), ...extraArgs],
     timeout: 30000 * SLOW,
   });
 }
@@ -174,9 +181,27 @@ export const PAGE_INSTRUMENTATION = `(() => {
   const t = window.__t = { pcs: [], events: [], t0: performance.now() };
   const Native = window.RTCPeerConnection;
   if (Native) {
+    // Every pc is recorded with a log of its description calls, so tests can see
+    // negotiation (e.g. a glare: an offer applied while we had our own offer out).
     const Wrapped = function RTCPeerConnection(...args) {
       const pc = new Native(...args);
-      t.pcs.push({ pc, created: performance.now() });
+      const rec = { pc, created: performance.now(), sdp: [] };
+      t.pcs.push(rec);
+      for (const op of ['setLocalDescription', 'setRemoteDescription']) {
+        const orig = pc[op];
+        pc[op] = function (desc) {
+          rec.sdp.push({ op, type: (desc && desc.type) || 'implicit', state: pc.signalingState, t: performance.now() });
+          return orig.apply(this, arguments);
+        };
+      }
+      rec.channels = [];
+      const createDataChannel = pc.createDataChannel;
+      pc.createDataChannel = function () {
+        const dc = createDataChannel.apply(this, arguments);
+        rec.channels.push(dc);
+        return dc;
+      };
+      pc.addEventListener('datachannel', (e) => rec.channels.push(e.channel));
       return pc;
     };
     Wrapped.prototype = Native.prototype;
@@ -222,6 +247,22 @@ export const PAGE_INSTRUMENTATION = `(() => {
     } catch {}
     return dispatch.call(this, ev);
   };
+  // Test hook: hold outgoing signaling offers for \`ms\` before they reach the socket (a slow
+  // signaling path), so that two peers renegotiating at once are sure to cross their offers.
+  t.delayOffers = (ms) => {
+    const send = WebSocket.prototype.send;
+    t.delayedOffers = 0;
+    WebSocket.prototype.send = function (data) {
+      let msg = null;
+      try { msg = typeof data === 'string' && data.includes('"offer"') ? JSON.parse(data) : null; } catch {}
+      if (msg && msg.type === 'signal' && msg.kind === 'offer' && ms > 0) {
+        t.delayedOffers++;
+        setTimeout(() => { if (this.readyState === 1) send.call(this, data); }, ms);
+        return;
+      }
+      return send.call(this, data);
+    };
+  };
   t.room = () => (window.chorus && window.chorus.room) || null;
   // [{peerId|null, pc}] for the live peer connections, using the room's peers when they expose
   // their RTCPeerConnection, else the ones this script saw being created.
@@ -234,9 +275,10 @@ export const PAGE_INSTRUMENTATION = `(() => {
       : Array.isArray(peers) ? peers.map((p) => [p && p.id, p])
       : Object.entries(peers);
     for (const [k, p] of list) {
-      const pc = p && (p.pc || p.connection || p.peerConnection);
+      const id = (p && (p.id || p.peerId)) || k;
+      const pc = (room.getPeerConnection && room.getPeerConnection(id)) || (p && (p.pc || p.peerConnection));
       if (pc && pc.connectionState !== 'closed') {
-        out.push({ peerId: (p && (p.id || p.peerId)) || k, pc });
+        out.push({ peerId: id, pc });
         seen.add(pc);
       }
     }
@@ -247,6 +289,11 @@ export const PAGE_INSTRUMENTATION = `(() => {
     }
     return out;
   };
+  // Live peer connections whose every DataChannel is open (and that have at least one).
+  t.openChannels = () => t.livePcs().filter(({ pc }) => {
+    const rec = t.pcs.find((r) => r.pc === pc);
+    return rec && rec.channels.length > 0 && rec.channels.every((dc) => dc.readyState === 'open');
+  }).length;
   // Per live peer connection: video frames decoded / received, audio packets, connection state.
   t.videoStats = async () => {
     const res = [];
@@ -277,8 +324,9 @@ export const PAGE_INSTRUMENTATION = `(() => {
 // Test environment: one browser, many peers, one cleanup.
 
 export class Env {
-  /** @param {{origin?: string, origins?: string[], server?: 'inprocess'|'none', extraArgs?: string[]}} o */
-  static async create({ server = 'inprocess', origins = [], extraArgs = [] } = {}) {
+  /** @param {{origins?: string[], server?: 'inprocess'|'none', extraArgs?: string[],
+   *            routedPages?: boolean}} o  routedPages: pages will come from serveFromDisk() */
+  static async create({ server = 'inprocess', origins = [], extraArgs = [], routedPages = false } = {}) {
     const env = new Env();
     try {
       if (server === 'inprocess') {
@@ -286,7 +334,7 @@ export class Env {
         env.origin = env.server.origin;
       }
       env.browser = await launchBrowser({
-        origins: [...(env.origin ? [env.origin] : []), ...origins], extraArgs,
+        origins: [...(env.origin ? [env.origin] : []), ...origins], extraArgs, routedPages,
       });
     } catch (e) {
       await env.close();
@@ -297,6 +345,7 @@ export class Env {
 
   constructor() {
     this.peers = [];
+    this.allPeers = [];
     this.server = null;
     this.browser = null;
     this.origin = null;
@@ -320,6 +369,7 @@ export class Env {
     const page = await context.newPage();
     const peer = new Peer(this, context, page, name);
     this.peers.push(peer);
+    this.allPeers.push(peer);
     page.on('console', (m) => {
       peer.console.push(`[${m.type()}] ${m.text()}`);
       if (peer.console.length > 400) peer.console.shift();
@@ -332,8 +382,27 @@ export class Env {
     const q = new URLSearchParams({ ...(room != null ? { room } : {}), ...(name != null ? { name } : {}),
       ...(autojoin ? { autojoin: '1' } : {}), ...query });
     peer.url = `${origin}${p}${q.size ? (p.includes('?') ? '&' : '?') + q : ''}`;
-    await page.goto(peer.url, { timeout: 20000 * SLOW });
+    await page.goto(peer.url, { timeout: 20000 * SLOW, waitUntil: 'domcontentloaded' });
     return peer;
+  }
+
+  /** Uncaught exceptions / unhandled rejections of every page opened so far (still open or
+   *  not), as "name: error" strings. A passing case should have none. */
+  pageErrors() {
+    return this.allPeers.flatMap((p) => p.pageErrors.map((e) => `${p.name}: ${e.split('\n')[0]}`));
+  }
+
+  /** Console warnings/errors the library printed (lines starting with "chorus"). */
+  libraryWarnings() {
+    return this.allPeers.flatMap((p) => p.console.filter((l) => /^\[(warning|error)\] chorus/.test(l))
+      .map((l) => `${p.name}: ${l}`));
+  }
+
+  /** Closes every open peer (their pages and contexts); the browser stays up. */
+  async closePeers() {
+    const peers = this.peers;
+    this.peers = [];
+    await Promise.all(peers.map((p) => p.close().catch(() => {})));
   }
 
   async close() {
@@ -355,7 +424,7 @@ export class Env {
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
 
-async function fulfillFromDisk(route, base, dir) {
+export async function fulfillFromDisk(route, base, dir) {
   const url = new URL(route.request().url());
   let rel = decodeURIComponent(url.href.slice(base.length).split(/[?#]/)[0]);
   if (rel === '' || rel.endsWith('/')) rel += 'index.html';
@@ -430,6 +499,25 @@ export class Peer {
     return this.page.evaluate(() => window.__t.videoStats());
   }
 
+  /** Per peer connection ever created: its description calls [{op, type, state}] in order. */
+  sdpLog() {
+    return this.page.evaluate(() => window.__t.pcs.map((r) => ({
+      connectionState: r.pc.connectionState, sdp: r.sdp })));
+  }
+
+  /** room.send(data, options) in the page. */
+  send(data, options) {
+    return this.page.evaluate(([d, o]) => window.__t.room().send(d, o), [data, options]);
+  }
+
+  /** Texts of the 'message' events received so far: [{from, data}]. */
+  async messages() {
+    return (await this.events('message')).map((e) => ({
+      from: e.from ?? e.peerId ?? e.peer?.id ?? e.detail?.from ?? null,
+      data: e.data ?? e.detail?.data,
+    }));
+  }
+
   events(type) {
     return this.page.evaluate((type) => window.__t.events.filter((e) => !type || e.type === type), type);
   }
@@ -439,6 +527,17 @@ export class Peer {
     try {
       return await waitUntil(async () => (await this.events(type)).find(pred),
         { timeout, message: message || `${this.name}: event '${type}'` });
+    } catch (e) {
+      e.message += `\n${await this.describe()}`;
+      throw e;
+    }
+  }
+
+  /** Waits until `count` live peer connections have their DataChannels open. */
+  async waitChannelsOpen(count, { timeout = 15000 } = {}) {
+    try {
+      await waitUntil(async () => (await this.page.evaluate(() => window.__t.openChannels())) >= count,
+        { timeout, message: `${this.name}: DataChannels open to ${count} peer(s)` });
     } catch (e) {
       e.message += `\n${await this.describe()}`;
       throw e;
