@@ -86,12 +86,11 @@ void PeerNegotiation::on_remote_candidate(const Json& candidate, PeerSink& sink)
 
 void PeerNegotiation::on_negotiation_needed(PeerSink& sink) {
   if (!pc_created_) return;
-  if (busy() || signaling_state_ != "stable") {
-    // Owed, not dropped: offer once the description in flight settles.
-    offer_owed_ = true;
-    return;
-  }
-  offer_owed_ = false;
+  // The browser fires negotiationneeded only when it is stable with an empty operations
+  // chain, and fires it again when a description exchange returns to "stable" while
+  // negotiation is still needed (webrtc-pc "update the negotiation-needed flag"). So an event
+  // that finds us busy is stale: the exchange in flight ends in a fresh one if it matters.
+  if (busy() || signaling_state_ != "stable") return;
   making_offer_ = true;
   sld_in_flight_.push_back("offer");
   sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
@@ -101,13 +100,9 @@ bool PeerNegotiation::busy() const {
   return making_offer_ || !sld_in_flight_.empty() || !srd_in_flight_.empty();
 }
 
-void PeerNegotiation::maybe_offer(PeerSink& sink) {
-  if (offer_owed_ && !busy() && signaling_state_ == "stable") on_negotiation_needed(sink);
-}
-
 void PeerNegotiation::on_signaling_state(const std::string& state, PeerSink& sink) {
+  (void)sink;
   signaling_state_ = state;
-  maybe_offer(sink);
 }
 
 void PeerNegotiation::on_local_description_set(const Json& description, PeerSink& sink) {
@@ -127,7 +122,6 @@ void PeerNegotiation::on_local_description_set(const Json& description, PeerSink
     s.sdp = *sdp;
     sink.signal(std::move(s));
   }
-  maybe_offer(sink);
 }
 
 void PeerNegotiation::on_remote_description_set(PeerSink& sink) {
@@ -153,7 +147,6 @@ void PeerNegotiation::on_remote_description_set(PeerSink& sink) {
     sld_in_flight_.push_back("answer");
     sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
   }
-  maybe_offer(sink);
 }
 
 void PeerNegotiation::on_operation_failed(const std::string& operation, const std::string& name,
@@ -170,7 +163,6 @@ void PeerNegotiation::on_operation_failed(const std::string& operation, const st
   }
   // addIceCandidate failures are expected around ICE restarts and ignored offers (a candidate
   // for a description we never applied); the connection state tells the real story.
-  maybe_offer(sink);
 }
 
 void PeerNegotiation::on_local_candidate(const Json& candidate, PeerSink& sink) {

@@ -71,8 +71,6 @@ class PeerNegotiation {
   void ensure_peer_connection(PeerSink& sink, const Json& ice_servers);
   void on_remote_description(protocol::SignalKind kind, const std::string& sdp, PeerSink& sink);
   void on_remote_candidate(const Json& candidate, PeerSink& sink);
-  // Starts an offer if one is owed and nothing else is in flight.
-  void maybe_offer(PeerSink& sink);
   bool busy() const;
   void restart_ice(double now_ms, PeerSink& sink);
   void report_error(const std::string& message, PeerSink& sink);
@@ -86,7 +84,6 @@ class PeerNegotiation {
   std::string signaling_state_ = "stable";
   bool making_offer_ = false;
   bool ignore_offer_ = false;
-  bool offer_owed_ = false;  // negotiationneeded came while busy
   // What each in-flight setLocalDescription / setRemoteDescription was for ("offer"/"answer"),
   // in call order: the browser runs them on its operations chain in that order.
   std::deque<std::string> sld_in_flight_;

@@ -1,0 +1,271 @@
+// ClientSession end to end in the simulated world: real RoomServer, modelled peer
+// connections. Glare, reconnect with resume, server restart, ICE restart, limits.
+#include <catch2/catch.hpp>
+
+#include "sim_world.hpp"
+
+using chorus::ClientSession;
+using chorus::Json;
+using sim::Client;
+using sim::World;
+
+namespace {
+
+bool fully_connected(const Client& c, std::size_t peers) {
+  if (c.session.peer_count() != peers) return false;
+  std::size_t live = 0;
+  for (const auto& [id, pc] : c.pcs) {
+    if (pc.closed) continue;
+    ++live;
+    if (pc.connection_state != "connected" || pc.signaling_state != "stable") return false;
+    if (pc.negotiated_version != pc.local_version) return false;
+  }
+  return live == peers;
+}
+
+int count_events(const Client& c, const std::string& type) {
+  int n = 0;
+  for (auto& e : c.events) n += e["event"] == type;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("two peers join and connect", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.run();
+  w.join(b, "r");
+  w.run();
+  CHECK(a.session.state() == ClientSession::State::Joined);
+  CHECK(b.session.state() == ClientSession::State::Joined);
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  CHECK(count_events(a, "peerjoined") == 1);
+  CHECK(w.rejected_candidates == 0);  // nothing added before its remote description
+  // The newcomer offered; the one already there answered without offering.
+  CHECK(b.pcs.begin()->second.offers_made == 1);
+  CHECK(a.pcs.begin()->second.offers_made == 0);
+}
+
+TEST_CASE("four peers form a full mesh", "[session]") {
+  World w;
+  std::vector<Client*> cs;
+  for (int i = 0; i < 4; ++i) cs.push_back(&w.add_client("p" + std::to_string(i), 10 + i));
+  for (auto* c : cs) {
+    w.join(*c, "mesh");
+    w.run();
+  }
+  for (auto* c : cs) CHECK(fully_connected(*c, 3));
+  CHECK(w.server().peer_count("mesh") == 4);
+}
+
+TEST_CASE("glare: both renegotiate at the same moment and the call survives", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  REQUIRE(fully_connected(a, 1));
+  const int offers_before = a.pcs.begin()->second.offers_made + b.pcs.begin()->second.offers_made;
+
+  a.tracks = b.tracks = 2;  // both add a track in the same tick
+  a.session.handle({{"type", "local-tracks-changed"}}, w.now);
+  b.session.handle({{"type", "local-tracks-changed"}}, w.now);
+  w.run();
+
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  const int offers_after = a.pcs.begin()->second.offers_made + b.pcs.begin()->second.offers_made;
+  CHECK(offers_after - offers_before >= 2);  // both offered: there was a collision
+  CHECK(a.pcs.begin()->second.negotiated_version == 3);
+  CHECK(b.pcs.begin()->second.negotiated_version == 3);
+}
+
+TEST_CASE("a leaving peer is removed and its connection closed", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  w.input(b, {{"type", "leave"}});
+  w.run();
+  CHECK(b.session.state() == ClientSession::State::Left);
+  CHECK(a.session.peer_count() == 0);
+  CHECK(count_events(a, "peerleft") == 1);
+  CHECK(a.pcs.begin()->second.closed);
+  CHECK(b.pcs.begin()->second.closed);
+}
+
+TEST_CASE("the server dies and restarts: peers keep their connections and ids", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  const std::string a_id = a.session.peer_id(), b_id = b.session.peer_id();
+
+  w.kill_server();
+  CHECK(a.session.state() == ClientSession::State::Reconnecting);
+  CHECK(b.session.state() == ClientSession::State::Reconnecting);
+  w.advance(3000);  // several failed attempts
+  CHECK(fully_connected(a, 1));  // media untouched meanwhile
+  w.restart_server();
+  w.advance(15000);
+
+  CHECK(a.session.state() == ClientSession::State::Joined);
+  CHECK(b.session.state() == ClientSession::State::Joined);
+  CHECK(a.session.peer_id() == a_id);
+  CHECK(b.session.peer_id() == b_id);
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  CHECK(count_events(a, "peerleft") == 0);
+  CHECK(a.pcs.size() == 1);  // the same connection, never recreated
+
+  // A newcomer after the restart connects to both.
+  Client& c = w.add_client("cy", 3);
+  w.join(c, "r");
+  w.run();
+  CHECK(fully_connected(c, 2));
+  CHECK(fully_connected(a, 2));
+  CHECK(fully_connected(b, 2));
+}
+
+TEST_CASE("a peer that never comes back after a restart is dropped after the grace", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  w.kill_server();
+  w.input(b, {{"type", "leave"}});  // bob gives up while the server is down
+  w.restart_server();
+  w.advance(5000);
+  CHECK(a.session.state() == ClientSession::State::Joined);
+  CHECK(a.session.peer_count() == 1);  // still within the grace
+  w.advance(12000);
+  CHECK(a.session.peer_count() == 0);
+  CHECK(count_events(a, "peerleft") == 1);
+}
+
+TEST_CASE("ICE failure triggers a restart that renegotiates", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  auto& pc = a.pcs.begin()->second;
+  pc.connection_state = "failed";
+  w.input(a, {{"type", "connectionstatechange"}, {"peer", b.session.peer_id()}, {"state", "failed"}});
+  w.run();
+  CHECK(pc.ice_generation == 1);
+  CHECK(pc.signaling_state == "stable");
+  CHECK(pc.negotiated_version == pc.local_version);
+}
+
+TEST_CASE("reconnect delays grow exponentially with jitter", "[session]") {
+  chorus::ClientConfig config;
+  config.seed = 42;
+  config.backoff.base_ms = 500;
+  config.backoff.max_ms = 8000;
+  config.connect_attempts = 100;
+  ClientSession s(config);
+  double now = 0;
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, now);
+  while (s.poll()) {
+  }
+  std::vector<double> delays;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    s.handle({{"type", "socket-closed"}, {"code", 1006}}, now);
+    while (s.poll()) {
+    }
+    auto t = s.next_timeout();
+    REQUIRE(t.has_value());
+    delays.push_back(*t - now);
+    now = *t;
+    s.handle_timeout(now);
+    bool reopened = false;
+    while (auto o = s.poll()) reopened |= (*o)["action"] == "open-socket";
+    REQUIRE(reopened);
+  }
+  for (std::size_t i = 0; i < delays.size(); ++i) {
+    const double cap = std::min(8000.0, 500.0 * (1 << i));
+    INFO("attempt " << i << " delay " << delays[i]);
+    CHECK(delays[i] >= cap / 2);
+    CHECK(delays[i] <= cap);
+  }
+  CHECK(delays[0] != delays[1]);
+}
+
+TEST_CASE("the first join gives up after the configured attempts", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  w.kill_server();
+  w.join(a, "r");
+  w.advance(60000);
+  CHECK(a.session.state() == ClientSession::State::Left);
+  bool fatal = false;
+  for (auto& e : a.events) {
+    if (e["event"] == "error" && e["code"] == "signaling-unreachable") fatal = e["fatal"];
+  }
+  CHECK(fatal);
+}
+
+TEST_CASE("a silent server is detected by the ping timeout", "[session]") {
+  chorus::ClientConfig config;
+  config.ping_interval_ms = 1000;
+  config.pong_timeout_ms = 3000;
+  ClientSession s(config);
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
+  s.handle({{"type", "socket-open"}}, 0);
+  s.handle_socket_message(
+      R"({"type":"welcome","v":1,"room":"r","peerId":"me","secret":"0123456789abcdef","resumed":false,"peers":[]})", 10);
+  while (s.poll()) {
+  }
+  bool closed = false;
+  for (double t = 0; t < 5000 && !closed; t += 100) {
+    s.handle_timeout(t);
+    while (auto o = s.poll()) closed |= (*o)["action"] == "close-socket";
+  }
+  CHECK(closed);
+  CHECK(s.state() == ClientSession::State::Reconnecting);
+}
+
+TEST_CASE("a full room is a fatal join error", "[session]") {
+  chorus::ServerConfig config;
+  config.max_peers_per_room = 1;
+  World w(config);
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  CHECK(b.session.state() == ClientSession::State::Left);
+  bool full = false;
+  for (auto& e : b.events) full |= e["event"] == "error" && e["code"] == "room-full" && e["fatal"] == true;
+  CHECK(full);
+}
+
+TEST_CASE("bad inputs from the glue or the server become error events", "[session]") {
+  ClientSession s;
+  s.handle_text("not json", 0);
+  s.handle_text(R"({"type":"warp"})", 0);
+  s.handle_text(R"({"type":"connectionstatechange"})", 0);
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
+  s.handle({{"type", "socket-open"}}, 0);
+  s.handle_socket_message("<html>", 0);
+  s.handle_socket_message(R"({"type":"signal","from":"x"})", 0);
+  std::vector<std::string> codes;
+  while (auto o = s.poll()) {
+    if ((*o)["event"] == "error") codes.push_back((*o)["code"]);
+  }
+  CHECK(codes == std::vector<std::string>{"bad-json", "unknown-type", "bad-message", "bad-json", "bad-message"});
+  CHECK(s.state() == ClientSession::State::Connecting);
+}
