@@ -23,6 +23,16 @@ bool fully_connected(const Client& c, std::size_t peers) {
   return live == peers;
 }
 
+// Ann and Bob join room "r" in the same tick and everything settles.
+std::pair<Client&, Client&> pair_in_room(World& w) {
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.join(b, "r");
+  w.run();
+  return {a, b};
+}
+
 int count_events(const Client& c, const std::string& type) {
   int n = 0;
   for (auto& e : c.events) n += e["event"] == type;
@@ -64,11 +74,7 @@ TEST_CASE("four peers form a full mesh", "[session]") {
 
 TEST_CASE("glare: both renegotiate at the same moment and the call survives", "[session]") {
   World w;
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   REQUIRE(fully_connected(a, 1));
   const int offers_before = a.pcs.begin()->second.offers_made + b.pcs.begin()->second.offers_made;
 
@@ -87,11 +93,7 @@ TEST_CASE("glare: both renegotiate at the same moment and the call survives", "[
 
 TEST_CASE("a leaving peer is removed and its connection closed", "[session]") {
   World w;
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   w.input(b, {{"type", "leave"}});
   w.run();
   CHECK(b.session.state() == ClientSession::State::Left);
@@ -103,11 +105,7 @@ TEST_CASE("a leaving peer is removed and its connection closed", "[session]") {
 
 TEST_CASE("the server dies and restarts: peers keep their connections and ids", "[session]") {
   World w;
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   const std::string a_id = a.session.peer_id(), b_id = b.session.peer_id();
 
   w.kill_server();
@@ -138,11 +136,7 @@ TEST_CASE("the server dies and restarts: peers keep their connections and ids", 
 
 TEST_CASE("a peer that never comes back after a restart is dropped after the grace", "[session]") {
   World w;
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   w.kill_server();
   w.input(b, {{"type", "leave"}});  // bob gives up while the server is down
   w.restart_server();
@@ -156,11 +150,7 @@ TEST_CASE("a peer that never comes back after a restart is dropped after the gra
 
 TEST_CASE("ICE failure triggers a restart that renegotiates", "[session]") {
   World w;
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   auto& pc = a.pcs.begin()->second;
   pc.connection_state = "failed";
   w.input(a, {{"type", "connectionstatechange"}, {"peer", b.session.peer_id()}, {"state", "failed"}});
@@ -242,11 +232,7 @@ TEST_CASE("a full room is a fatal join error", "[session]") {
   chorus::ServerConfig config;
   config.max_peers_per_room = 1;
   World w(config);
-  Client& a = w.add_client("ann", 1);
-  Client& b = w.add_client("bob", 2);
-  w.join(a, "r");
-  w.join(b, "r");
-  w.run();
+  auto [a, b] = pair_in_room(w);
   CHECK(b.session.state() == ClientSession::State::Left);
   bool full = false;
   for (auto& e : b.events) full |= e["event"] == "error" && e["code"] == "room-full" && e["fatal"] == true;
