@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../../tools/server/server.mjs';
+import { startServer, instantiateCore } from '../../tools/server/server.mjs';
 import { TestClient, HOST, rawGet, sleep } from './helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -334,6 +334,129 @@ describe('transport duties of the Node host', () => {
     }
   });
 
+  test('a client that stops reading is terminated once too much is buffered for it', async () => {
+    const srv = await startServer({
+      port: 0, host: HOST, logger: null, maxBufferedBytes: 256 * 1024,
+      config: { resumeGraceMs: 100, sweepIntervalMs: 50 },
+    });
+    const a = await TestClient.connect(srv.wsUrl);
+    const slow = await TestClient.connect(srv.wsUrl);
+    try {
+      const room = freshRoom();
+      await a.join(room, 'A');
+      const { peerId } = await slow.join(room, 'slow');
+      await a.next('peer-joined');
+      slow.ws._socket.pause(); // the TCP connection stays up, nothing is read any more
+      const chunk = 'b'.repeat(60 * 1024);
+      let left = null;
+      // Bounded: at most 2000 x 60 KB; loopback socket buffers fill long before that.
+      for (let i = 0; i < 2000 && !left; i++) {
+        a.send({ type: 'broadcast', data: chunk });
+        if (i % 20 === 19) {
+          await a.roundTrip();
+          left = a.queue.find((m) => m.type === 'peer-left');
+        }
+      }
+      left ??= await a.next('peer-left', 3000);
+      assert.equal(left.peerId, peerId);
+      assert.equal(left.reason, 'timeout');
+      assert.equal(a.closed, null);
+    } finally {
+      a.ws.terminate();
+      slow.ws.terminate();
+      await srv.close();
+    }
+  });
+
+  test('WebSocket protocol violations close only the offending socket', async () => {
+    const srv = await startServer({ port: 0, host: HOST, logger: null, config: { resumeGraceMs: 100, sweepIntervalMs: 50 } });
+    try {
+      const room = freshRoom();
+      const a = await TestClient.connect(srv.wsUrl);
+      const bad = await TestClient.connect(srv.wsUrl);
+      const huge = await TestClient.connect(srv.wsUrl);
+      await a.join(room, 'A');
+      const { peerId } = await bad.join(room, 'bad');
+      await a.next('peer-joined');
+      // A text frame that is not UTF-8: RFC 6455 says fail the connection (1007).
+      bad.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+      assert.equal((await bad.waitClose()).code, 1007);
+      const left = await a.next('peer-left', 3000);
+      assert.equal(left.peerId, peerId);
+      // A frame over ws's own 16 MiB ceiling (far above the core's limit): 1009.
+      huge.send('x'.repeat(17 * 1024 * 1024));
+      assert.equal((await huge.waitClose(10000)).code, 1009);
+      assert.equal(a.closed, null);
+      await a.roundTrip();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  /** A module whose ServerCore.handleMessage throws `make()` for the frame text `trigger`. */
+  async function faultyModule(trigger, make) {
+    const mod = await instantiateCore();
+    const original = mod.ServerCore.prototype.handleMessage;
+    mod.ServerCore.prototype.handleMessage = function (conn, text, ...rest) {
+      if (text === trigger) throw make();
+      return original.call(this, conn, text, ...rest);
+    };
+    return mod;
+  }
+
+  test('an exception while handling one input is logged and the server goes on', async () => {
+    const errors = [];
+    const srv = await startServer({
+      port: 0, host: HOST, logger: { info() {}, error: (...a) => errors.push(a.join(' ')) },
+      loadModule: () => faultyModule('"throw"', () => new Error('injected failure')),
+    });
+    try {
+      const a = await TestClient.connect(srv.wsUrl);
+      await a.join(freshRoom(), 'A');
+      a.send('"throw"');
+      assert.equal((await a.roundTrip(11)).id, 11);
+      assert.ok(errors.some((e) => e.includes('injected failure')), errors.join('\n'));
+      assert.equal(a.closed, null);
+      a.ws.terminate();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a wasm trap restarts the room machine: connections close with 1011, new ones work', async () => {
+    let instances = 0;
+    const srv = await startServer({
+      port: 0, host: HOST, logger: null,
+      loadModule: () => {
+        instances++;
+        return faultyModule('"trap"', () => new WebAssembly.RuntimeError('injected trap'));
+      },
+    });
+    try {
+      const room = freshRoom();
+      const a = await TestClient.connect(srv.wsUrl);
+      const b = await TestClient.connect(srv.wsUrl);
+      await a.join(room, 'A');
+      b.send('"trap"');
+      assert.equal((await a.waitClose()).code, 1011);
+      assert.equal((await b.waitClose()).code, 1011);
+      // The fresh machine loads asynchronously; until then a socket is refused with 1013.
+      let c = null;
+      for (let i = 0; i < 50 && !c; i++) {
+        const t = await TestClient.connect(srv.wsUrl);
+        const closed = await t.waitClose(100).catch(() => null);
+        if (!closed) c = t;
+      }
+      assert.ok(c, 'a connection after the restart stays open');
+      const w = await c.join(room, 'C');
+      assert.deepEqual(w.peers, [], 'the old room state is gone');
+      assert.equal(instances, 2, 'a new module instance, not the trapped one');
+      c.ws.terminate();
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('the core closes a socket that stays silent past heartbeatTimeoutMs', async () => {
     const srv = await startServer({ port: 0, host: HOST, logger: null, config: { heartbeatTimeoutMs: 300 } });
     try {
@@ -525,6 +648,13 @@ describe('static files', () => {
       assert.equal(w.status, 200);
       assert.equal(w.headers.get('content-type'), 'application/wasm');
       assert.ok(WebAssembly.validate(new Uint8Array(await w.arrayBuffer())));
+      for (const [p, type] of [['/', 'text/html'], ['/js-glue/index.js', 'text/javascript'],
+        ['/web/index.html', 'text/html']]) {
+        const r = await fetch(new URL(p, real.url));
+        assert.equal(r.status, 200, p);
+        assert.equal(r.headers.get('content-type').split(';')[0], type, p);
+        await r.arrayBuffer();
+      }
     } finally {
       await real.close();
     }

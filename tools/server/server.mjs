@@ -23,19 +23,20 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
 /** WebSocket-level ping interval: a socket that misses one pong is terminated (close 1006). */
 const DEFAULT_PING_INTERVAL_MS = 15000;
+/** A client that does not read its socket makes ws buffer every frame sent to it; past this many
+ * bytes the socket is terminated (reported to the core as 1006, so the peer may resume). */
+const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** A close reason is at most 123 bytes of UTF-8 (RFC 6455 5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
 /** setTimeout's largest delay. */
 const MAX_TIMER_DELAY_MS = 0x7fffffff;
 
-let modulePromise = null;
-/** The wasm module, instantiated once per process and shared by every server. */
-export function loadCore() {
-  modulePromise ??= createChorusCore().catch((err) => {
-    modulePromise = null;
-    throw err;
-  });
-  return modulePromise;
+/**
+ * Instantiates the wasm module. Each server gets an instance of its own, so a trap in one
+ * server's machine cannot leave another server's memory in an unknown state.
+ */
+export function instantiateCore() {
+  return createChorusCore();
 }
 
 /** 128 bits of entropy as four uint32 words (JS numbers cannot hold 64-bit integers). */
@@ -72,7 +73,11 @@ function isValidCloseCode(code) {
  * @param {object} [options.config]     ServerCore config (docs/architecture.md); `seed` is
  *                                      filled with crypto-random values when absent
  * @param {number} [options.pingIntervalMs=15000]  WebSocket-level ping period
+ * @param {number} [options.maxBufferedBytes=8 MiB]  outgoing bytes buffered for one slow
+ *                                      socket before it is terminated
  * @param {string} [options.root]       folder to serve static files from (the package root)
+ * @param {() => Promise<any>} [options.loadModule]  instantiates the wasm module (default
+ *                                      instantiateCore; tests inject faults through it)
  * @param {{info: Function, error: Function}|null} [options.logger]  null = silent
  * @returns {Promise<{port: number, url: string, wsUrl: string, close: () => Promise<void>}>}
  */
@@ -82,7 +87,9 @@ export async function startServer(options = {}) {
     host,
     config = {},
     pingIntervalMs = DEFAULT_PING_INTERVAL_MS,
+    maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES,
     root = PACKAGE_ROOT,
+    loadModule = instantiateCore,
   } = options;
   const log = options.logger === null
     ? { info() {}, error() {} }
@@ -92,8 +99,7 @@ export async function startServer(options = {}) {
   if (coreConfig.seed === undefined) coreConfig.seed = randomSeed();
   const configJson = JSON.stringify(coreConfig);
 
-  const mod = await loadCore();
-  let core = new mod.ServerCore(configJson);
+  let core = new (await loadModule()).ServerCore(configJson);
 
   /** @type {Map<number, import('ws').WebSocket>} */
   const sockets = new Map();
@@ -116,7 +122,13 @@ export async function startServer(options = {}) {
     if (!ws) return; // the socket is already gone; nothing to do
     switch (action.action) {
       case 'send':
-        if (ws.readyState === ws.OPEN) ws.send(action.data);
+        if (ws.readyState !== ws.OPEN) break;
+        if (ws.bufferedAmount > maxBufferedBytes) {
+          log.error(`connection ${action.conn}: ${ws.bufferedAmount} bytes unread, terminating`);
+          ws.terminate();
+          break;
+        }
+        ws.send(action.data);
         break;
       case 'close':
         ws.close(isValidCloseCode(action.code) ? action.code : 1000, truncateReason(action.reason));
@@ -178,7 +190,6 @@ export async function startServer(options = {}) {
     log.error('wasm trap: restarting the room machine and closing all connections');
     try { core.delete(); } catch { /* the old instance may be unusable */ }
     core = null;
-    modulePromise = null;
     const old = [...sockets.values()];
     sockets.clear();
     for (const ws of old) {
@@ -187,7 +198,8 @@ export async function startServer(options = {}) {
     if (timer !== null) clearTimeout(timer);
     timer = null;
     timerDeadline = -1;
-    loadCore()
+    Promise.resolve()
+      .then(() => loadModule())
       .then((m) => {
         if (closed) return;
         core = new m.ServerCore(JSON.stringify({ ...coreConfig, seed: randomSeed() }));
