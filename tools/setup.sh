@@ -34,6 +34,18 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ " ${missing[*]} " == *" chromium "* ]]; then
+    # Installed without recommends: check once that it really renders a page headless.
+    profile=$(mktemp -d)
+    dom=$(timeout 60 /usr/lib/chromium/chromium --headless=new --no-sandbox --disable-gpu \
+      --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+      --user-data-dir="$profile" --dump-dom 'data:text/html,<p>chorus-ok</p>' 2>/dev/null || true)
+    rm -rf "$profile"
+    if [[ $dom != *chorus-ok* ]]; then
+      echo "tools/setup.sh: chromium was installed but does not run headless" >&2
+      exit 1
+    fi
+  fi
 fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
