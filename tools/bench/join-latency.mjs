@@ -85,8 +85,10 @@ async function oneRun(browser, origin, impl, n, label) {
       });
     const dc = Math.max(...sums.flatMap((s) => s.pcs.map((p) => p.dcOpen))) - T;
     const video = Math.max(...sums.flatMap((s) => s.pcs.map((p) => p.firstFrame))) - T;
+    const sock = Math.max(...sums.map((s) => s.wsOpen)) - T;
     const skew = Math.max(...sums.map((s) => s.start)) - T;
-    return { dc, video, skew };
+    if (opt.verbose) sums.forEach((s, i) => console.error(`  ${impl} p${i}: ${s.marks}`));
+    return { sock, dc, video, skew };
   } finally {
     await Promise.all(contexts.map((c) => c.close().catch(() => {})));
   }
@@ -96,6 +98,7 @@ async function main() {
   if (!process.env.CHORUS_NETNS) {
     console.error('warning: not inside tools/netns-run.sh; results may use host interfaces');
   }
+  const loadBefore = os.loadavg()[0];
   const server = await startTestServer();
   const origin = server.origin;
   // The bench pages are fulfilled from disk by request interception (routedPages).
@@ -111,7 +114,7 @@ async function main() {
         for (const impl of order) {
           const r = await oneRun(browser, origin, impl, n, `${impl}-${n}-${run}-${process.pid}`);
           (results[`${impl}/${n}`] ??= []).push(r);
-          if (opt.verbose) console.error(`${impl} n=${n} run ${run}: dc ${r.dc.toFixed(0)} ms, video ${r.video.toFixed(0)} ms (start skew ${r.skew.toFixed(1)} ms)`);
+          if (opt.verbose) console.error(`${impl} n=${n} run ${run}: socket ${r.sock.toFixed(0)} ms, dc ${r.dc.toFixed(0)} ms, video ${r.video.toFixed(0)} ms (start skew ${r.skew.toFixed(1)} ms)`);
           await sleep(300);
         }
       }
@@ -121,18 +124,20 @@ async function main() {
     await server.close();
   }
 
+  const loadAfter = os.loadavg()[0];
   const rows = [];
   for (const n of SIZES) {
     const c = results[`chorus/${n}`];
     const r = results[`raw/${n}`];
-    for (const metric of ['dc', 'video']) {
+    for (const metric of ['sock', 'dc', 'video']) {
       const mc = median(c.map((x) => x[metric]));
       const mr = median(r.map((x) => x[metric]));
       rows.push({ n, metric, chorus: mc, raw: mr, ratio: mc / mr,
         chorusAll: c.map((x) => Math.round(x[metric])), rawAll: r.map((x) => Math.round(x[metric])) });
     }
   }
-  const label = { dc: 'all DataChannels open', video: 'first video frame from every peer' };
+  const label = { sock: 'signaling socket open (every peer)', dc: 'all DataChannels open',
+    video: 'first video frame from every peer' };
   const table = [
     '| peers | milestone (from join) | chorus median | raw median | chorus / raw | chorus runs (ms) | raw runs (ms) |',
     '|---|---|---|---|---|---|---|',
@@ -140,6 +145,7 @@ async function main() {
       `${x.ratio.toFixed(2)} | ${x.chorusAll.join(', ')} | ${x.rawAll.join(', ')} |`),
   ].join('\n');
   console.log(table);
+  console.log(`load average (1 min): ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
 
   if (opt.write) {
     const cmd = `bash tools/netns-run.sh node tools/bench/join-latency.mjs --runs ${RUNS} --sizes ${SIZES.join(',')} --write`;
@@ -153,7 +159,8 @@ async function main() {
       `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim()}), ` +
       `${chromium}, Node ${process.version}, inside the test network namespace (${HOST}). ` +
       `Median of ${RUNS} runs per row; chorus and raw runs interleaved in one process, alternating order, ` +
-      'after one unmeasured warm-up run of each.',
+      `after one unmeasured warm-up run of each. Load average (1 min) ${loadBefore.toFixed(1)} before, ` +
+      `${loadAfter.toFixed(1)} after.`,
       '',
       'All N pages (one Chromium, one context each) call `Room.join()` (chorus) or start the raw client ' +
       '(`tools/bench/raw/index.html`: hand-written protocol v1 client, newcomer offers, one negotiated ' +
