@@ -740,3 +740,12 @@ describe('cli.mjs', () => {
     assert.equal(await exited, 0);
   });
 });
+
+test('startServer rejects when the port is taken and leaves nothing running', async () => {
+  const first = await startServer({ port: 0, host: HOST, logger: null });
+  try {
+    await assert.rejects(startServer({ port: first.port, host: HOST, logger: null }), /EADDRINUSE/);
+  } finally {
+    await first.close();
+  }
+});

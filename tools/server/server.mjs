@@ -237,7 +237,12 @@ export async function startServer(options = {}) {
       ws.close(1013, 'try again later');
       return;
     }
-    const connId = nextConnId++;
+    // Ids are uint32 in the core: wrap around, skipping any still in use.
+    let connId;
+    do {
+      connId = nextConnId;
+      nextConnId = nextConnId >= 0xffffffff ? 1 : nextConnId + 1;
+    } while (sockets.has(connId));
     sockets.set(connId, ws);
     ws.isAlive = true;
 
@@ -276,14 +281,24 @@ export async function startServer(options = {}) {
   }, pingIntervalMs);
   pingTimer.unref();
 
-  await new Promise((resolve, reject) => {
-    const onError = (err) => reject(err);
-    httpServer.once('error', onError);
-    httpServer.listen({ port, host }, () => {
-      httpServer.off('error', onError);
-      resolve();
+  try {
+    await new Promise((resolve, reject) => {
+      const onError = (err) => reject(err);
+      httpServer.once('error', onError);
+      httpServer.listen({ port, host }, () => {
+        httpServer.off('error', onError);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // e.g. EADDRINUSE: leave nothing behind.
+    closed = true;
+    clearInterval(pingTimer);
+    wss.close();
+    core.delete();
+    core = null;
+    throw err;
+  }
   httpServer.on('error', (err) => log.error('http server error:', err));
 
   const boundPort = httpServer.address().port;
