@@ -60,6 +60,11 @@ test('(a) two peers: chat both ways over the DataChannel and decode each other\'
   const sb = await b.waitDecodingFrom(1);
   assert.deepEqual(sa.map((r) => r.peerId), [b.id], 'alice decodes bob on room.getPeerConnection(bob)');
   assert.deepEqual(sb.map((r) => r.peerId), [a.id]);
+  // Audio too (the demo joins with camera and microphone).
+  for (const p of [a, b]) {
+    await waitUntil(async () => (await p.videoStats())[0]?.audioPackets > 0,
+      { timeout: 5000, message: `${p.name}: inbound audio packets` });
+  }
 
   // Chat, both ways. alice uses the demo's chat UI (#chat-input + submit: the demo sends
   // {type:'chat', text} to everyone); bob uses the API directly, addressed to alice only.

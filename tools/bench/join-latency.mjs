@@ -26,6 +26,9 @@ const { values: opt } = parseArgs({
     sizes: { type: 'string', default: '2,4' },
     write: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    // Try a candidate js-glue change side by side: files in DIR replace js-glue/ files of the
+    // same name for the chorus pages (the others still come from the server).
+    glue: { type: 'string' },
   },
 });
 const RUNS = Number(opt.runs);
@@ -51,6 +54,13 @@ async function oneRun(browser, origin, impl, n, label) {
       contexts.push(ctx);
       await ctx.addInitScript({ content: PROBE });
       await ctx.route(`${origin}/bench/**`, (r) => fulfillFromDisk(r, `${origin}/bench/`, path.join(ROOT, 'tools/bench')));
+      if (opt.glue) {
+        const dir = path.resolve(opt.glue);
+        await ctx.route(`${origin}/js-glue/**`, (r) => {
+          const name = new URL(r.request().url()).pathname.slice('/js-glue/'.length);
+          return fs.existsSync(path.join(dir, name)) ? fulfillFromDisk(r, `${origin}/js-glue/`, dir) : r.continue();
+        });
+      }
       const page = await ctx.newPage();
       const logs = page.__logs = [];
       page.on('console', (m) => { logs.push(`[${m.type()}] ${m.text()}`); if (logs.length > 50) logs.shift(); });
