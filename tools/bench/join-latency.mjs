@@ -160,13 +160,20 @@ async function main() {
   if (opt.write) {
     const cmd = `bash tools/netns-run.sh node tools/bench/join-latency.mjs --runs ${RUNS} --sizes ${SIZES.join(',')} --write`;
     const chromium = await chromiumVersion();
+    let commit = '';
+    try {
+      const { execFileSync } = await import('node:child_process');
+      commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      if (execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'js-glue', 'wasm', 'tools/server'],
+        { encoding: 'utf8' }).trim()) commit += ' (+ uncommitted changes in js-glue/wasm/server)';
+    } catch { /* not a git checkout */ }
     const section = [
       '<!-- join-latency:begin (written by tools/bench/join-latency.mjs --write) -->',
       '## Join latency: chorus-rtc vs. a raw RTCPeerConnection mesh',
       '',
       `Command: \`${cmd}\``,
       '',
-      `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim()}), ` +
+      `Measured ${new Date().toISOString().slice(0, 10)}${commit ? ` at commit ${commit}` : ''}${opt.glue ? ` with js-glue files from ${opt.glue}` : ''} on ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim()}), ` +
       `${chromium}, Node ${process.version}, inside the test network namespace (${HOST}). ` +
       `Median of ${RUNS} runs per row; chorus and raw runs interleaved in one process, alternating order, ` +
       `after one unmeasured warm-up run of each. Load average (1 min) ${loadBefore.toFixed(1)} before, ` +
