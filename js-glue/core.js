@@ -14,3 +14,7 @@ export function loadCore() {
   }
   return modulePromise;
 }
+
+// In a page, start fetching and compiling at import: an app usually imports early and joins
+// on a click, so the module is ready by then. (Node loads it on first use instead.)
+if (typeof window !== 'undefined') loadCore().catch(() => {});

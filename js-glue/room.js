@@ -27,6 +27,7 @@ export class Room extends EventTarget {
   #pendingTrack = {};     // kind -> Promise, so two quick toggles acquire one device
   #wanted = { audio: true, video: true };
   #joinWaiter = null;
+  #mediaPending = false;  // getUserMedia from join() still running
   #onPageHide = () => this.leave();
 
   /**
@@ -41,24 +42,23 @@ export class Room extends EventTarget {
     const wanted = normaliseMedia(media);
     const given = typeof MediaStream !== 'undefined' && wanted instanceof MediaStream;
 
-    // Load the wasm while the permission prompt is up.
-    const [mod, stream] = await Promise.allSettled([
-      loadCore(),
-      given ? wanted : getUserMedia(wanted),
-    ]).then(([m, s]) => {
-      if (m.status === 'rejected' || s.status === 'rejected') {
-        if (s.status === 'fulfilled' && !given) s.value.getTracks().forEach((t) => t.stop());
-        throw m.status === 'rejected' ? m.reason : s.reason;
-      }
-      return [m.value, s.value];
-    });
-
+    // getUserMedia runs side by side with loading the wasm, opening the socket and joining:
+    // the core holds offers and answers back until the tracks are there (`media: 'pending'`).
+    const acquiring = given ? null : getUserMedia(wanted);
+    acquiring?.catch(() => {}); // handled in #start; not "unhandled" while the wasm loads
+    let mod;
+    try {
+      mod = await loadCore();
+    } catch (err) {
+      acquiring?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+      throw err;
+    }
     const r = new Room(mod, {
-      url: wsUrl, room, name, token, stream,
+      url: wsUrl, room, name, token,
+      stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
-      owned: given ? [] : stream.getTracks(),
     });
-    return r.#start();
+    return r.#start(acquiring);
   }
 
   /** @private use Room.join() */
@@ -70,7 +70,6 @@ export class Room extends EventTarget {
     this.#token = opts.token;
     this.localStream = opts.stream;
     this.#constraints = opts.constraints;
-    opts.owned.forEach((t) => this.#ownedTracks.add(t));
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     const core = new mod.ClientCore(JSON.stringify({ seed }));
     this.#executor = new Executor(core, opts.url, {
@@ -168,13 +167,48 @@ export class Room extends EventTarget {
 
   // --- internals ---
 
-  #start() {
+  /** @param {Promise<MediaStream>|null} media pending getUserMedia, null when the app gave a stream */
+  #start(media) {
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
     const joined = new Promise((resolve, reject) => { this.#joinWaiter = { resolve, reject }; });
     const input = { type: 'join', room: this.#roomName, name: this.#displayName };
     if (this.#token !== undefined) input.token = this.#token;
+    if (media) {
+      input.media = 'pending';
+      this.#mediaPending = true;
+      media.then((stream) => this.#onMediaReady(stream), (err) => this.#onMediaFailed(err));
+    }
     this.#executor.input(input);
     return joined;
+  }
+
+  #onMediaReady(stream) {
+    if (this.#state === 'left') {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    for (const t of stream.getTracks()) {
+      this.localStream.addTrack(t);
+      this.#ownedTracks.add(t);
+    }
+    this.#mediaPending = false;
+    this.#executor.input({ type: 'local-media-ready' });
+    this.#maybeResolveJoin();
+  }
+
+  #onMediaFailed(err) {
+    const waiter = this.#joinWaiter;
+    this.#joinWaiter = null;
+    this.leave();
+    waiter?.reject(err);
+  }
+
+  /** join() resolves once the server welcomed us and the local media is in localStream. */
+  #maybeResolveJoin() {
+    if (!this.#joinWaiter || this.#mediaPending || this.peerId === null) return;
+    const { resolve } = this.#joinWaiter;
+    this.#joinWaiter = null;
+    resolve(this);
   }
 
   #onCoreEvent(ev) {
@@ -208,11 +242,7 @@ export class Room extends EventTarget {
     // The core announces every peer with `peerjoined` (those in the welcome too, just before
     // this event) and removes them with `peerleft`; this only guards against a missed one.
     for (const p of ev.peers) this.#addPeer(p, false);
-    if (this.#joinWaiter) {
-      const { resolve } = this.#joinWaiter;
-      this.#joinWaiter = null;
-      resolve(this);
-    }
+    this.#maybeResolveJoin();
   }
 
   #addPeer({ id, name }, announce) {

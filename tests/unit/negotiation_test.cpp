@@ -229,3 +229,18 @@ TEST_CASE("ICE restarts on failure and after a long disconnection", "[negotiatio
   for (auto& e : sink.events) reported |= e["event"] == "peerstatechange";
   CHECK(reported);
 }
+
+TEST_CASE("an answer waits for local media, then carries it", "[negotiation]") {
+  Sink sink;
+  PeerNegotiation n("remote", true, {});
+  n.prepare(sink, kNoIce);  // made when the peer appeared
+  CHECK(sink.action_names() == std::vector<std::string>{"create-peer-connection"});
+  n.on_remote_signal(description(p::SignalKind::Offer, "OFFER"), sink, kNoIce);
+  CHECK(sink.action_names() == std::vector<std::string>{"set-remote-description"});
+  n.on_remote_description_set(sink, /*media_ready=*/false);
+  CHECK(sink.actions.empty());
+  n.on_media_ready(sink);
+  CHECK(sink.action_names() == std::vector<std::string>{"sync-senders", "set-local-description"});
+  n.on_media_ready(sink);  // only once
+  CHECK(sink.actions.empty());
+}

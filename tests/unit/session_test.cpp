@@ -255,3 +255,41 @@ TEST_CASE("bad inputs from the glue or the server become error events", "[sessio
   CHECK(codes == std::vector<std::string>{"bad-json", "unknown-type", "bad-message", "bad-json", "bad-message"});
   CHECK(s.state() == ClientSession::State::Connecting);
 }
+
+TEST_CASE("signaling runs while getUserMedia is pending; offers wait for the media", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.join(a, "r");
+  w.run();
+  // Bob joins with his media still pending: the socket, join and welcome happen meanwhile.
+  w.input(b, {{"type", "join"}, {"room", "r"}, {"name", "bob"}, {"media", "pending"}});
+  w.run();
+  CHECK(b.session.state() == ClientSession::State::Joined);
+  REQUIRE(b.pcs.size() == 1);  // connection made early...
+  CHECK(b.pcs.begin()->second.offers_made == 0);  // ...but no offer without tracks
+  REQUIRE(a.pcs.size() == 1);  // Ann prepared hers on peer-joined
+  CHECK(a.pcs.begin()->second.signaling_state == "stable");
+  w.input(b, {{"type", "local-media-ready"}});
+  w.run();
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  CHECK(b.pcs.begin()->second.offers_made == 1);
+  CHECK(a.pcs.begin()->second.offers_made == 0);
+}
+
+TEST_CASE("an answer waits for the answerer's pending media", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  Client& b = w.add_client("bob", 2);
+  w.input(a, {{"type", "join"}, {"room", "r"}, {"name", "ann"}, {"media", "pending"}});
+  w.run();
+  w.join(b, "r");
+  w.run();
+  CHECK(a.pcs.begin()->second.signaling_state == "have-remote-offer");
+  w.input(a, {{"type", "local-media-ready"}});
+  w.run();
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  CHECK(a.pcs.begin()->second.offers_made == 0);  // no extra round
+}

@@ -68,6 +68,7 @@ void ClientSession::handle(const Json& input, double now_ms) {
   if (t == "leave") return on_leave();
   if (t == "socket-open") return on_socket_open(now_ms);
   if (t == "socket-closed") return on_socket_closed(now_ms);
+  if (t == "local-media-ready") return on_media_ready();
   if (t == "local-tracks-changed") {
     for (auto& [id, peer] : peers_) peer.negotiation.on_local_tracks_changed(*this);
     return;
@@ -109,7 +110,7 @@ void ClientSession::on_peer_event(const std::string& type, const Json& input, do
     const Json* d = find_field(input, "description");
     n.on_local_description_set(d != nullptr ? *d : Json(nullptr), *this);
   } else if (type == "remote-description-set") {
-    n.on_remote_description_set(*this);
+    n.on_remote_description_set(*this, media_ready_);
   } else if (type == "operation-failed") {
     n.on_operation_failed(get_string(input, "operation").value_or(""),
                           get_string(input, "name").value_or("Error"),
@@ -133,6 +134,8 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   room_ = *room;
   name_ = *name;
   token_ = get_string(input, "token");
+  // Signaling and getUserMedia run side by side; offers and answers wait for the media.
+  media_ready_ = get_string(input, "media").value_or("ready") != "pending";
   set_state(State::Connecting);
   socket_opening_ = true;
   action({{"action", "open-socket"}});
@@ -153,6 +156,25 @@ void ClientSession::on_leave() {
   reconnect_at_.reset();
   next_ping_at_.reset();
   set_state(State::Left);
+}
+
+void ClientSession::on_media_ready() {
+  if (media_ready_) return;
+  media_ready_ = true;
+  for (auto& [id, peer] : peers_) {
+    if (peer.start_waits_for_media) initiate(peer);
+    peer.negotiation.on_media_ready(*this);
+  }
+}
+
+void ClientSession::initiate(Peer& peer) {
+  if (media_ready_) {
+    peer.start_waits_for_media = false;
+    peer.negotiation.start(*this, ice_servers_);
+  } else {
+    peer.start_waits_for_media = true;
+    peer.negotiation.prepare(*this, ice_servers_);
+  }
 }
 
 void ClientSession::on_socket_open(double now_ms) {
@@ -215,7 +237,8 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       it->second.confirm_deadline.reset();
       it->second.name = j->peer.name;
     } else {
-      add_peer(j->peer.id, j->peer.name);  // it will offer to us
+      // It will offer to us; make the connection now so that is off the critical path.
+      add_peer(j->peer.id, j->peer.name).negotiation.prepare(*this, ice_servers_);
     }
   } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
     remove_peer(l->peer_id, l->reason);
@@ -256,7 +279,7 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
       it->second.name = info.name;
     } else {
       // We are the newcomer (or it is new to us): we offer.
-      add_peer(info.id, info.name).negotiation.start(*this, ice_servers_);
+      initiate(add_peer(info.id, info.name));
     }
   }
   for (auto& [id, peer] : peers_) {

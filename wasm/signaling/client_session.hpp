@@ -60,6 +60,7 @@ class ClientSession : private PeerSink {
     std::string name;
     PeerNegotiation negotiation;
     std::optional<double> confirm_deadline;  // set after a resume until the server lists it
+    bool start_waits_for_media = false;      // we offer once local media is ready
   };
 
   // PeerSink
@@ -70,6 +71,9 @@ class ClientSession : private PeerSink {
   void on_join(const Json& input, double now_ms);
   void on_leave();
   void on_socket_open(double now_ms);
+  void on_media_ready();
+  // We are the one to offer to `peer` (it was there before us).
+  void initiate(Peer& peer);
   void on_socket_closed(double now_ms);
   void on_server_message(protocol::ServerMessage message, double now_ms);
   void on_welcome(protocol::Welcome welcome, double now_ms);
@@ -94,6 +98,9 @@ class ClientSession : private PeerSink {
   std::string peer_id_, secret_;
   Json ice_servers_ = Json::array();
 
+  // False between a join with `media: "pending"` and `local-media-ready`: signaling runs
+  // meanwhile, but no offer or answer goes out without our tracks.
+  bool media_ready_ = true;
   bool socket_open_ = false;
   bool socket_opening_ = false;
   int failed_attempts_ = 0;

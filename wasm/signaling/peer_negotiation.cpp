@@ -18,17 +18,26 @@ void PeerNegotiation::ensure_peer_connection(PeerSink& sink, const Json& ice_ser
                {"iceServers", ice_servers}});
 }
 
+void PeerNegotiation::prepare(PeerSink& sink, const Json& ice_servers) {
+  ensure_peer_connection(sink, ice_servers);
+}
+
 void PeerNegotiation::start(PeerSink& sink, const Json& ice_servers) {
   ensure_peer_connection(sink, ice_servers);
   // Adding tracks (and the default channel the glue creates) fires negotiationneeded.
-  senders_synced_ = true;
-  sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+  sync_senders(sink);
 }
 
 void PeerNegotiation::on_local_tracks_changed(PeerSink& sink) {
-  if (!pc_created_) return;
+  if (pc_created_) sync_senders(sink);
+}
+
+void PeerNegotiation::sync_senders(PeerSink& sink) {
   senders_synced_ = true;
   sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+  // A negotiationneeded we set aside while the connection had no tracks is not fired again
+  // (the browser's flag is still set): act on it now that the tracks are attached.
+  if (negotiation_needed_swallowed_) on_negotiation_needed(sink);
 }
 
 void PeerNegotiation::on_remote_signal(const p::Signal& signal, PeerSink& sink,
@@ -91,6 +100,15 @@ void PeerNegotiation::on_negotiation_needed(PeerSink& sink) {
   // negotiation is still needed (webrtc-pc "update the negotiation-needed flag"). So an event
   // that finds us busy is stale: the exchange in flight ends in a fresh one if it matters.
   if (busy() || signaling_state_ != "stable") return;
+  // Before our tracks are attached (a connection prepared for the peer that will offer, or
+  // answering its first offer) the only change is the default channel, which that offer's
+  // answer covers: offering now would only collide with it.
+  if (!senders_synced_) {
+    // Remembered: the browser will not fire again while its flag stays set.
+    negotiation_needed_swallowed_ = true;
+    return;
+  }
+  negotiation_needed_swallowed_ = false;
   making_offer_ = true;
   sld_in_flight_.push_back("offer");
   sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
@@ -124,7 +142,7 @@ void PeerNegotiation::on_local_description_set(const Json& description, PeerSink
   }
 }
 
-void PeerNegotiation::on_remote_description_set(PeerSink& sink) {
+void PeerNegotiation::on_remote_description_set(PeerSink& sink, bool media_ready) {
   std::string type = "answer";
   if (!srd_in_flight_.empty()) {
     type = srd_in_flight_.front();
@@ -137,16 +155,31 @@ void PeerNegotiation::on_remote_description_set(PeerSink& sink) {
                  {"candidate", std::move(queued_candidates_.front())}});
     queued_candidates_.pop_front();
   }
-  if (type == "offer") {
-    if (!senders_synced_) {
-      // Attach our tracks now: addTrack reuses the transceivers the offer created, so the
-      // answer carries our media without another round.
-      senders_synced_ = true;
-      sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
-    }
-    sld_in_flight_.push_back("answer");
-    sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
+  if (type != "offer") return;
+  if (!senders_synced_ && !media_ready) {
+    answer_waits_for_media_ = true;
+    return;
   }
+  answer(sink);
+}
+
+void PeerNegotiation::on_media_ready(PeerSink& sink) {
+  if (!answer_waits_for_media_) return;
+  answer_waits_for_media_ = false;
+  answer(sink);
+}
+
+void PeerNegotiation::answer(PeerSink& sink) {
+  if (!senders_synced_) {
+    // Attach our tracks now: addTrack reuses the transceivers the offer created, so the
+    // answer carries our media without another round. The answer also covers the default
+    // channel, so a negotiationneeded set aside for it is void.
+    negotiation_needed_swallowed_ = false;
+    senders_synced_ = true;
+    sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
+  }
+  sld_in_flight_.push_back("answer");
+  sink.action({{"action", "set-local-description"}, {"peer", peer_id_}});
 }
 
 void PeerNegotiation::on_operation_failed(const std::string& operation, const std::string& name,

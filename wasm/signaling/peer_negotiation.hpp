@@ -44,8 +44,13 @@ class PeerNegotiation {
   bool has_peer_connection() const { return pc_created_; }
   const std::string& connection_state() const { return connection_state_; }
 
+  // Creates the connection ahead of time (warming up the browser's WebRTC stack) without
+  // attaching tracks: the side that will answer does this when the peer appears.
+  void prepare(PeerSink& sink, const Json& ice_servers);
   // We initiate: create the connection and add our tracks; negotiationneeded follows.
   void start(PeerSink& sink, const Json& ice_servers);
+  // Local media became available: an answer held back for it can go now.
+  void on_media_ready(PeerSink& sink);
   void on_local_tracks_changed(PeerSink& sink);
 
   // From the remote peer, through signaling.
@@ -57,7 +62,9 @@ class PeerNegotiation {
   void on_connection_state(const std::string& state, double now_ms, PeerSink& sink);
   void on_local_candidate(const Json& candidate, PeerSink& sink);
   void on_local_description_set(const Json& description, PeerSink& sink);
-  void on_remote_description_set(PeerSink& sink);
+  // `media_ready`: the local tracks exist; if not, the answer waits for on_media_ready so it
+  // carries our media without another round.
+  void on_remote_description_set(PeerSink& sink, bool media_ready = true);
   void on_operation_failed(const std::string& operation, const std::string& name,
                            const std::string& message, PeerSink& sink);
 
@@ -69,6 +76,8 @@ class PeerNegotiation {
 
  private:
   void ensure_peer_connection(PeerSink& sink, const Json& ice_servers);
+  void answer(PeerSink& sink);
+  void sync_senders(PeerSink& sink);
   void on_remote_description(protocol::SignalKind kind, const std::string& sdp, PeerSink& sink);
   void on_remote_candidate(const Json& candidate, PeerSink& sink);
   bool busy() const;
@@ -81,6 +90,8 @@ class PeerNegotiation {
 
   bool pc_created_ = false;
   bool senders_synced_ = false;
+  bool answer_waits_for_media_ = false;
+  bool negotiation_needed_swallowed_ = false;
   std::string signaling_state_ = "stable";
   bool making_offer_ = false;
   bool ignore_offer_ = false;
