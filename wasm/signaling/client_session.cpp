@@ -238,7 +238,7 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       it->second.name = j->peer.name;
     } else {
       // It will offer to us; make the connection now so that is off the critical path.
-      add_peer(j->peer.id, j->peer.name).negotiation.prepare(*this, ice_servers_);
+      add_peer(j->peer.id, j->peer.name).negotiation.await_offer(*this, ice_servers_, media_ready_);
     }
   } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
     remove_peer(l->peer_id, l->reason);

@@ -22,6 +22,12 @@ void PeerNegotiation::prepare(PeerSink& sink, const Json& ice_servers) {
   ensure_peer_connection(sink, ice_servers);
 }
 
+void PeerNegotiation::await_offer(PeerSink& sink, const Json& ice_servers, bool media_ready) {
+  ensure_peer_connection(sink, ice_servers);
+  awaiting_offer_ = true;
+  if (media_ready) sync_senders(sink);
+}
+
 void PeerNegotiation::start(PeerSink& sink, const Json& ice_servers) {
   ensure_peer_connection(sink, ice_servers);
   // Adding tracks (and the default channel the glue creates) fires negotiationneeded.
@@ -81,10 +87,21 @@ void PeerNegotiation::on_remote_description(p::SignalKind kind, const std::strin
   sink.action({{"action", "set-remote-description"},
                {"peer", peer_id_},
                {"description", {{"type", is_offer ? "offer" : "answer"}, {"sdp", sdp}}}});
+  remote_description_requested_ = true;
+  flush_candidates(sink);
+}
+
+void PeerNegotiation::flush_candidates(PeerSink& sink) {
+  while (!queued_candidates_.empty()) {
+    sink.action({{"action", "add-ice-candidate"},
+                 {"peer", peer_id_},
+                 {"candidate", std::move(queued_candidates_.front())}});
+    queued_candidates_.pop_front();
+  }
 }
 
 void PeerNegotiation::on_remote_candidate(const Json& candidate, PeerSink& sink) {
-  if (!has_remote_description_) {
+  if (!remote_description_requested_) {
     // addIceCandidate before setRemoteDescription fails; keep them (bounded) until then.
     if (queued_candidates_.size() >= config_.max_queued_candidates) queued_candidates_.pop_front();
     queued_candidates_.push_back(candidate);
@@ -103,7 +120,7 @@ void PeerNegotiation::on_negotiation_needed(PeerSink& sink) {
   // Before our tracks are attached (a connection prepared for the peer that will offer, or
   // answering its first offer) the only change is the default channel, which that offer's
   // answer covers: offering now would only collide with it.
-  if (!senders_synced_) {
+  if (!senders_synced_ || awaiting_offer_) {
     // Remembered: the browser will not fire again while its flag stays set.
     negotiation_needed_swallowed_ = true;
     return;
@@ -148,13 +165,6 @@ void PeerNegotiation::on_remote_description_set(PeerSink& sink, bool media_ready
     type = srd_in_flight_.front();
     srd_in_flight_.pop_front();
   }
-  has_remote_description_ = true;
-  while (!queued_candidates_.empty()) {
-    sink.action({{"action", "add-ice-candidate"},
-                 {"peer", peer_id_},
-                 {"candidate", std::move(queued_candidates_.front())}});
-    queued_candidates_.pop_front();
-  }
   if (type != "offer") return;
   if (!senders_synced_ && !media_ready) {
     answer_waits_for_media_ = true;
@@ -164,17 +174,22 @@ void PeerNegotiation::on_remote_description_set(PeerSink& sink, bool media_ready
 }
 
 void PeerNegotiation::on_media_ready(PeerSink& sink) {
-  if (!answer_waits_for_media_) return;
-  answer_waits_for_media_ = false;
-  answer(sink);
+  if (answer_waits_for_media_) {
+    answer_waits_for_media_ = false;
+    answer(sink);
+  } else if (awaiting_offer_ && !senders_synced_) {
+    sync_senders(sink);  // ready before the offer came: attach now, answer at once later
+  }
 }
 
 void PeerNegotiation::answer(PeerSink& sink) {
+  awaiting_offer_ = false;
+  // The answer covers the default channel and every track the offer has room for; what it
+  // leaves out, the browser flags again once the exchange is back to "stable".
+  negotiation_needed_swallowed_ = false;
   if (!senders_synced_) {
     // Attach our tracks now: addTrack reuses the transceivers the offer created, so the
-    // answer carries our media without another round. The answer also covers the default
-    // channel, so a negotiationneeded set aside for it is void.
-    negotiation_needed_swallowed_ = false;
+    // answer carries our media without another round.
     senders_synced_ = true;
     sink.action({{"action", "sync-senders"}, {"peer", peer_id_}});
   }

@@ -44,9 +44,13 @@ class PeerNegotiation {
   bool has_peer_connection() const { return pc_created_; }
   const std::string& connection_state() const { return connection_state_; }
 
-  // Creates the connection ahead of time (warming up the browser's WebRTC stack) without
-  // attaching tracks: the side that will answer does this when the peer appears.
+  // Creates the connection ahead of time, off the critical path (the first one warms up the
+  // browser's WebRTC stack), without offering.
   void prepare(PeerSink& sink, const Json& ice_servers);
+  // The side that will answer, when the peer appears: prepares the connection and, if media is
+  // ready, attaches the tracks too (setRemoteDescription pairs the offer's m-lines with
+  // transceivers addTrack made), so the answer can go as soon as the offer is applied.
+  void await_offer(PeerSink& sink, const Json& ice_servers, bool media_ready);
   // We initiate: create the connection and add our tracks; negotiationneeded follows.
   void start(PeerSink& sink, const Json& ice_servers);
   // Local media became available: an answer held back for it can go now.
@@ -78,6 +82,7 @@ class PeerNegotiation {
   void ensure_peer_connection(PeerSink& sink, const Json& ice_servers);
   void answer(PeerSink& sink);
   void sync_senders(PeerSink& sink);
+  void flush_candidates(PeerSink& sink);
   void on_remote_description(protocol::SignalKind kind, const std::string& sdp, PeerSink& sink);
   void on_remote_candidate(const Json& candidate, PeerSink& sink);
   bool busy() const;
@@ -92,6 +97,7 @@ class PeerNegotiation {
   bool senders_synced_ = false;
   bool answer_waits_for_media_ = false;
   bool negotiation_needed_swallowed_ = false;
+  bool awaiting_offer_ = false;  // the peer offers first: no offer of ours until we answered
   std::string signaling_state_ = "stable";
   bool making_offer_ = false;
   bool ignore_offer_ = false;
@@ -99,7 +105,9 @@ class PeerNegotiation {
   // in call order: the browser runs them on its operations chain in that order.
   std::deque<std::string> sld_in_flight_;
   std::deque<std::string> srd_in_flight_;
-  bool has_remote_description_ = false;
+  // setRemoteDescription has been called: candidates can follow it on the browser's
+  // operations chain. Before that they wait here.
+  bool remote_description_requested_ = false;
   std::deque<Json> queued_candidates_;
   std::string last_sent_sdp_;
 
