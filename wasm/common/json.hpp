@@ -12,7 +12,10 @@ namespace chorus {
 
 using Json = nlohmann::json;
 
-// Parses `text`; nullopt if it is not valid JSON.
+// Deeper nesting is refused: values are copied and freed recursively.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// Parses `text`; nullopt if it is not valid JSON or nests deeper than kMaxJsonDepth.
 std::optional<Json> parse_json(std::string_view text);
 // Compact serialization that never throws (invalid UTF-8 becomes U+FFFD).
 std::string dump_json(const Json& value);
