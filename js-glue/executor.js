@@ -13,6 +13,7 @@ export class Executor {
   #url;
   #host;
   #ws = null;
+  #preconnected = null;
   #links = new Map();    // peer id -> { pc, channel, polite }
   #outboxes = new Map(); // peer id -> Outbox; outlives a peer connection that gets replaced
   #timer = null;
@@ -22,14 +23,17 @@ export class Executor {
   /**
    * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
    * @param {string} url signaling WebSocket URL
+   * @param {WebSocket|null} preconnected a socket to `url` opened early, used by the first
+   *   `open-socket` (then reported like one it made: open, or closed if it failed meanwhile)
    * @param {{localStream: MediaStream, onEvent(ev: object): void,
    *          onTrack(peerId: string, ev: RTCTrackEvent): void,
    *          onMessage(peerId: string, data: string|ArrayBuffer): void,
    *          onPeerConnectionClosed(peerId: string): void}} host
    */
-  constructor(core, url, host) {
+  constructor(core, url, preconnected, host) {
     this.#core = core;
     this.#url = url;
+    this.#preconnected = preconnected ?? null;
     this.#host = host;
   }
 
@@ -126,16 +130,28 @@ export class Executor {
 
   #openSocket() {
     this.#dropSocket();
-    let ws;
-    try {
-      ws = new WebSocket(this.#url);
-    } catch (err) {
-      // A URL the browser refuses is reported like a failed connection; the core decides.
-      console.warn('chorus: cannot open WebSocket', err);
-      setTimeout(() => this.input({ type: 'socket-closed', code: 1006 }), 0);
-      return;
+    let ws = this.#preconnected;
+    this.#preconnected = null;
+    if (!ws) {
+      try {
+        ws = new WebSocket(this.#url);
+      } catch (err) {
+        // A URL the browser refuses is reported like a failed connection; the core decides.
+        console.warn('chorus: cannot open WebSocket', err);
+        setTimeout(() => this.input({ type: 'socket-closed', code: 1006 }), 0);
+        return;
+      }
     }
     this.#ws = ws;
+    // An adopted socket may have opened (or failed) already: report that state, later, as
+    // its event would have been.
+    if (ws.readyState === WebSocket.OPEN) {
+      queueMicrotask(() => { if (this.#ws === ws) this.input({ type: 'socket-open' }); });
+    } else if (ws.readyState !== WebSocket.CONNECTING) {
+      this.#ws = null;
+      queueMicrotask(() => this.input({ type: 'socket-closed', code: 1006 }));
+      return;
+    }
     ws.onopen = () => this.input({ type: 'socket-open' });
     ws.onmessage = (e) => {
       if (!this.#core || typeof e.data !== 'string') return; // the protocol is text-only
@@ -276,6 +292,8 @@ export class Executor {
     for (const box of this.#outboxes.values()) box.clear();
     this.#outboxes.clear();
     this.#dropSocket(1000);
+    this.#preconnected?.close(1000);
+    this.#preconnected = null;
     this.#core?.delete();
     this.#core = null;
   }

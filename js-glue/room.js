@@ -46,15 +46,19 @@ export class Room extends EventTarget {
     // the core holds offers and answers back until the tracks are there (`media: 'pending'`).
     const acquiring = given ? null : getUserMedia(wanted);
     acquiring?.catch(() => {}); // handled in #start; not "unhandled" while the wasm loads
+    // The socket's TCP and HTTP upgrade also overlap the wasm load; the core still decides
+    // when the socket is used (its first `open-socket` adopts this one).
+    const socket = new WebSocket(wsUrl);
     let mod;
     try {
       mod = await loadCore();
     } catch (err) {
+      socket.close();
       acquiring?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
       throw err;
     }
     const r = new Room(mod, {
-      url: wsUrl, room, name, token,
+      url: wsUrl, socket, room, name, token,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -72,7 +76,7 @@ export class Room extends EventTarget {
     this.#constraints = opts.constraints;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     const core = new mod.ClientCore(JSON.stringify({ seed }));
-    this.#executor = new Executor(core, opts.url, {
+    this.#executor = new Executor(core, opts.url, opts.socket, {
       localStream: this.localStream,
       onEvent: (ev) => this.#onCoreEvent(ev),
       onTrack: (peerId, ev) => this.#onTrack(peerId, ev),
