@@ -271,15 +271,49 @@ TEST_CASE("silent sockets are closed by the heartbeat", "[server]") {
   REQUIRE(h.server.next_timeout().has_value());
 }
 
-TEST_CASE("an away peer's held frames are bounded", "[server]") {
+TEST_CASE("an away peer's hold is bounded; overflowing it ends the seat", "[server]") {
   ServerConfig config;
-  config.max_pending_per_peer = 8;
+  SECTION("by frames") { config.max_pending_per_peer = 8; }
+  SECTION("by bytes") { config.max_pending_bytes_per_peer = 8 * 80; }  // a frame is ~72 bytes
   Harness h(config);
-  h.join(1, "r", "Ann");
+  Json a = h.join(1, "r", "Ann");
   Json b = h.join(2, "r", "Bob");
   h.take(1);
   h.server.handle_close(2, 1006, h.now);
+  for (int i = 0; i < 8; ++i) h.send(1, signal_to(b["peerId"]));  // fits either limit
+  CHECK(h.take(1).empty());
+  CHECK(h.server.peer_count("r") == 2);
   for (int i = 0; i < 100; ++i) h.send(1, signal_to(b["peerId"]));
-  h.join(3, "r", "Bob", {{"resume", {{"peerId", b["peerId"]}, {"secret", b["secret"]}}}});
-  CHECK(h.take(3).size() == 8);
+  auto to_a = h.take(1);
+  REQUIRE(!to_a.empty());
+  CHECK(to_a[0] == Json{{"type", "peer-left"}, {"peerId", b["peerId"]}, {"reason", "timeout"}});
+  CHECK(h.server.peer_count("r") == 1);
+  // Later signals to it are unknown-peer errors, not held.
+  CHECK(to_a.back()["code"] == "unknown-peer");
+  (void)a;
+}
+
+TEST_CASE("a peer whose grace ran out cannot resume its old id", "[server]") {
+  Harness h;
+  h.join(1, "r", "Ann");
+  Json b = h.join(2, "r", "Bob");
+  h.server.handle_close(2, 1006, h.now);
+  h.advance(11000);
+  h.advance(1000);
+  REQUIRE(h.server.peer_count("r") == 1);
+  Json back = h.join(3, "r", "Bob", {{"resume", {{"peerId", b["peerId"]}, {"secret", b["secret"]}}}});
+  CHECK(back["type"] == "error");
+  CHECK(back["code"] == "resume-rejected");
+  // A fresh join works.
+  h.send(3, {{"type", "join"}, {"v", 1}, {"room", "r"}, {"name", "Bob"}});
+  auto again = h.take(3);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0]["type"] == "welcome");
+  CHECK(again[0]["peerId"] != b["peerId"]);
+}
+
+TEST_CASE("host entropy changes the ids that follow", "[server]") {
+  Harness h1, h2;
+  h2.server.add_entropy(0x1234, 0x5678);
+  CHECK(h1.join(1, "r", "a")["secret"] != h2.join(1, "r", "a")["secret"]);
 }

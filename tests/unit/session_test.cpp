@@ -293,3 +293,18 @@ TEST_CASE("an answer waits for the answerer's pending media", "[session]") {
   CHECK(fully_connected(b, 1));
   CHECK(a.pcs.begin()->second.offers_made == 0);  // no extra round
 }
+
+TEST_CASE("a peer back after its grace ran out rejoins as a new peer and reconnects", "[session]") {
+  World w;
+  auto [a, b] = pair_in_room(w);
+  const std::string old_b = b.session.peer_id();
+  w.drop_network(b);
+  w.advance(15000);  // the server's grace (10 s) runs out: Ann closes her connection to Bob
+  CHECK(a.session.peer_count() == 0);
+  b.offline = false;
+  w.advance(15000);
+  CHECK(b.session.state() == ClientSession::State::Joined);
+  CHECK(b.session.peer_id() != old_b);
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+}

@@ -42,6 +42,7 @@ struct Client {
   chorus::ClientSession session;
   std::map<std::string, FakePc> pcs;
   int tracks = 1;  // local tracks the app has
+  bool offline = false;  // its network is down: sockets cannot open
   bool socket_open = false;
   chorus::ConnId conn = 0;
   std::vector<Json> events;
@@ -111,6 +112,16 @@ class World {
     }
     run();
   }
+  // The client's network drops: the server sees an abnormal close, the client its socket die.
+  void drop_network(Client& c) {
+    c.offline = true;
+    if (!c.socket_open) return;
+    c.socket_open = false;
+    if (server_up) server_->handle_close(c.conn, 1006, now);
+    later([this, &c] { c.session.handle({{"type", "socket-closed"}, {"code", 1006}}, now); });
+    run();
+  }
+
   void restart_server() {
     server_ = std::make_unique<chorus::RoomServer>(server_config_);
     server_up = true;
@@ -210,7 +221,7 @@ class World {
     const std::string action = out["action"];
     if (action == "open-socket") {
       later([this, &c] {
-        if (!server_up) {
+        if (!server_up || c.offline) {
           c.session.handle({{"type", "socket-closed"}, {"code", 1006}}, now);
           return;
         }

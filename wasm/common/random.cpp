@@ -25,6 +25,13 @@ Random::Random(std::uint64_t seed_lo, std::uint64_t seed_hi) {
   s_[3] = static_cast<std::uint32_t>(b >> 32);
 }
 
+void Random::mix(std::uint64_t lo, std::uint64_t hi) {
+  std::uint64_t x = lo ^ splitmix64(hi);
+  for (auto& word : s_) word ^= static_cast<std::uint32_t>(splitmix64(x));
+  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;  // the all-zero state is a fixed point
+  for (int i = 0; i < 4; ++i) next_u32();
+}
+
 std::uint32_t Random::next_u32() {
   const std::uint32_t result = rotl(s_[1] * 5, 7) * 9;
   const std::uint32_t t = s_[1] << 9;

@@ -15,6 +15,10 @@ class Random {
  public:
   explicit Random(std::uint64_t seed_lo = 0x9e3779b97f4a7c15ULL, std::uint64_t seed_hi = 0);
 
+  // Stirs host entropy into the state. The server calls this on every connection, so a client
+  // that sees many outputs (its secret, the room's ids) cannot predict the next secret.
+  void mix(std::uint64_t lo, std::uint64_t hi);
+
   std::uint32_t next_u32();
   // Uniform in [0, 1).
   double next_unit();

@@ -18,6 +18,9 @@ ServerConfig ServerConfig::from_json(const Json& config) {
   positive("resumeGraceMs", c.resume_grace_ms);
   positive("sweepIntervalMs", c.sweep_interval_ms);
   positive("maxPendingPerPeer", c.max_pending_per_peer);
+  positive("maxPendingBytesPerPeer", c.max_pending_bytes_per_peer);
+  positive("tombstoneMs", c.tombstone_ms);
+  positive("maxTombstonesPerRoom", c.max_tombstones_per_room);
   if (const Json* ice = find_field(config, "iceServers"); ice != nullptr && ice->is_array()) {
     c.ice_servers = *ice;
   }
@@ -44,6 +47,7 @@ std::size_t RoomServer::peer_count(std::string_view room) const {
 }
 
 void RoomServer::handle_connect(ConnId conn, double now_ms) {
+  now_ = now_ms;
   if (conns_.empty() && rooms_.empty()) next_sweep_ = now_ms + config_.sweep_interval_ms;
   conns_[conn] = Conn{now_ms, "", ""};
 }
@@ -54,6 +58,7 @@ void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_bina
   if (it == conns_.end()) return;  // closed by us (heartbeat) while the frame was in flight
   Conn& c = it->second;
   c.last_seen = now_ms;
+  now_ = now_ms;
   if (is_binary) {
     return send_error(conn, ErrorCode::BinaryNotSupported, "binary frames are not part of protocol v1");
   }
@@ -115,9 +120,15 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       return send_error(conn, ErrorCode::RoomFull,
                         "room is full (" + std::to_string(config_.max_peers_per_room) + " peers)", "join");
     }
+    if (join.resume && room != nullptr && is_tombstoned(*room, join.resume->peer_id)) {
+      // Its grace ran out here and the others closed their connections to it: it must come
+      // back as a new peer, not with an id they no longer have a connection for.
+      return send_error(conn, ErrorCode::ResumeRejected,
+                        "peer id " + join.resume->peer_id + " left the room; join afresh", "join");
+    }
     room = &rooms_[join.room];
-    // A resume the server cannot honour from memory (it restarted, or the grace ran out) still
-    // gets its id back when the id is free, so the other peers' connections stay valid.
+    // A resume the server cannot honour from memory (it restarted) still gets its id back
+    // when the id is free, so the other peers' connections stay valid.
     if (join.resume) {
       welcome.peer_id = join.resume->peer_id;
       welcome.secret = join.resume->secret;
@@ -125,7 +136,7 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       welcome.peer_id = new_peer_id(*room);
       welcome.secret = random_.token(24);
     }
-    room->seats[welcome.peer_id] = Seat{join.name, welcome.secret, conn, 0, {}};
+    room->seats[welcome.peer_id] = Seat{join.name, welcome.secret, conn, 0, {}, 0};
   }
 
   for (const auto& [id, seat] : room->seats) {
@@ -140,6 +151,7 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     out_.push_back({ServerOutput::Kind::Send, conn, std::move(seat.pending.front()), 0, ""});
     seat.pending.pop_front();
   }
+  seat.pending_bytes = 0;
   if (announce) broadcast_to_room(*room, welcome.peer_id, p::PeerJoined{{welcome.peer_id, join.name}});
 }
 
@@ -151,7 +163,10 @@ void RoomServer::on_signal(Conn& c, p::Signal signal) {
                       "no peer " + signal.peer + " in this room", "signal");
   }
   signal.peer = c.peer_id;  // relayed with `from`
-  deliver(target->second, p::serialize(p::ServerMessage{std::move(signal)}));
+  const std::string target_id = target->first;
+  if (!deliver(target->second, p::serialize(p::ServerMessage{std::move(signal)}))) {
+    remove_seat(c.room, target_id, "timeout");
+  }
 }
 
 void RoomServer::on_broadcast(Conn& c, p::Broadcast broadcast) {
@@ -189,6 +204,7 @@ void RoomServer::mark_away(Conn& c, double now_ms) {
 }
 
 void RoomServer::handle_timeout(double now_ms) {
+  now_ = now_ms;
   if (now_ms < next_sweep_) return;
   next_sweep_ = now_ms + config_.sweep_interval_ms;
 
@@ -233,21 +249,45 @@ void RoomServer::send_error(ConnId conn, ErrorCode code, std::string message, st
   send(conn, p::Error{code, std::move(message), std::move(ref)});
 }
 
-void RoomServer::deliver(Seat& seat, std::string frame) {
+bool RoomServer::deliver(Seat& seat, std::string frame) {
   if (seat.conn != 0) {
     out_.push_back({ServerOutput::Kind::Send, seat.conn, std::move(frame), 0, ""});
-    return;
+    return true;
   }
-  // Bounded: an away peer that never returns must not grow memory without limit.
-  if (seat.pending.size() >= config_.max_pending_per_peer) seat.pending.pop_front();
+  // Bounded: an away peer that never returns must not grow memory without limit. Dropping
+  // frames would leave it with a half-told story (an offer without its candidates, a missed
+  // peer-left), so overflowing the hold ends the seat instead.
+  if (seat.pending.size() >= config_.max_pending_per_peer ||
+      seat.pending_bytes + frame.size() > config_.max_pending_bytes_per_peer) {
+    return false;
+  }
+  seat.pending_bytes += frame.size();
   seat.pending.push_back(std::move(frame));
+  return true;
 }
 
 void RoomServer::broadcast_to_room(Room& room, std::string_view except, const p::ServerMessage& m) {
   const std::string frame = p::serialize(m);
+  std::vector<std::string> overflowed;
   for (auto& [id, seat] : room.seats) {
-    if (id != except) deliver(seat, frame);
+    if (id != except && !deliver(seat, frame)) overflowed.push_back(id);
   }
+  if (overflowed.empty()) return;
+  // Find this room's name to remove the seats through the one path that tells the others.
+  for (auto& [name, r] : rooms_) {
+    if (&r != &room) continue;
+    const std::string room_name = name;
+    for (const auto& id : overflowed) remove_seat(room_name, id, "timeout");
+    return;
+  }
+}
+
+bool RoomServer::is_tombstoned(Room& room, const std::string& peer_id) {
+  while (!room.tombstones.empty() && room.tombstones.front().second <= now_) room.tombstones.pop_front();
+  for (const auto& [id, expiry] : room.tombstones) {
+    if (id == peer_id) return true;
+  }
+  return false;
 }
 
 void RoomServer::remove_seat(const std::string& room_name, const std::string& peer_id,
@@ -256,9 +296,12 @@ void RoomServer::remove_seat(const std::string& room_name, const std::string& pe
   if (room == rooms_.end()) return;
   if (room->second.seats.erase(peer_id) == 0) return;
   if (room->second.seats.empty()) {
-    rooms_.erase(room);
+    rooms_.erase(room);  // nobody is left who could hold a connection to it
     return;
   }
+  auto& tombstones = room->second.tombstones;
+  if (tombstones.size() >= config_.max_tombstones_per_room) tombstones.pop_front();
+  tombstones.emplace_back(peer_id, now_ + config_.tombstone_ms);
   broadcast_to_room(room->second, peer_id, p::PeerLeft{peer_id, std::move(reason)});
 }
 

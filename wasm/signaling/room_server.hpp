@@ -28,6 +28,13 @@ struct ServerConfig {
   double resume_grace_ms = 10000;       // how long an abruptly dropped peer keeps its seat
   double sweep_interval_ms = 1000;      // how often heartbeats and graces are checked
   std::size_t max_pending_per_peer = 256;  // frames kept for an away peer until it resumes
+  // Bytes kept for an away peer; a peer that misses more than this cannot catch up and is
+  // removed (its peers get peer-left) instead of silently missing frames.
+  std::size_t max_pending_bytes_per_peer = 1024 * 1024;
+  // How long a removed peer's id is remembered (bounded per room), so that a late resume is
+  // refused instead of coming back to peers that already closed their connections to it.
+  double tombstone_ms = 10 * 60 * 1000;
+  std::size_t max_tombstones_per_room = 256;
   std::uint64_t seed_lo = 0;
   std::uint64_t seed_hi = 0;
 
@@ -50,6 +57,8 @@ class RoomServer {
   explicit RoomServer(ServerConfig config = {});
 
   void handle_connect(ConnId conn, double now_ms);
+  // Fresh host entropy (e.g. 128 bits from the OS per connection) for ids and secrets.
+  void add_entropy(std::uint64_t lo, std::uint64_t hi) { random_.mix(lo, hi); }
   // `byte_length` is the frame's size on the wire; frames over the limit are refused before
   // they are parsed.
   void handle_message(ConnId conn, std::string_view data, bool is_binary, std::size_t byte_length,
@@ -74,9 +83,11 @@ class RoomServer {
     ConnId conn = 0;  // 0 while away
     double away_deadline = 0;
     std::deque<std::string> pending;  // frames for it while away
+    std::size_t pending_bytes = 0;
   };
   struct Room {
     std::map<std::string, Seat> seats;  // by peer id
+    std::deque<std::pair<std::string, double>> tombstones;  // (peer id, expiry) of removed seats
   };
   struct Conn {
     double last_seen = 0;
@@ -91,9 +102,11 @@ class RoomServer {
 
   void send(ConnId conn, const protocol::ServerMessage& message);
   void send_error(ConnId conn, ErrorCode code, std::string message, std::string ref = "");
-  // Sends to a seat, or keeps the frame for it while it is away.
-  void deliver(Seat& seat, std::string frame);
+  // Sends to a seat, or keeps the frame for it while it is away. Returns false when an away
+  // seat is over its hold limit: the caller removes it.
+  bool deliver(Seat& seat, std::string frame);
   void broadcast_to_room(Room& room, std::string_view except, const protocol::ServerMessage& m);
+  bool is_tombstoned(Room& room, const std::string& peer_id);
   // Removes a seat for good and tells the others.
   void remove_seat(const std::string& room_name, const std::string& peer_id, std::string reason);
   // The connection dropped without leaving: keep the seat for the resume grace period.
@@ -106,6 +119,7 @@ class RoomServer {
   std::unordered_map<std::string, Room> rooms_;
   std::deque<ServerOutput> out_;
   double next_sweep_ = 0;
+  double now_ = 0;  // the latest time any input carried
 };
 
 }  // namespace chorus
