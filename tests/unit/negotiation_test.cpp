@@ -48,7 +48,7 @@ const Json kNoIce = Json::array();
 // Brings a peer to "have-local-offer" with its offer sent.
 void make_offer(PeerNegotiation& n, Sink& sink, const std::string& sdp) {
   n.on_negotiation_needed(sink);
-  n.on_signaling_state("have-local-offer", sink);
+  n.on_signaling_state("have-local-offer");
   n.on_local_description_set({{"type", "offer"}, {"sdp", sdp}}, sink);
 }
 
@@ -61,7 +61,7 @@ TEST_CASE("the initiator creates the connection, adds tracks and offers", "[nego
   CHECK(sink.action_names() == std::vector<std::string>{"create-peer-connection", "sync-senders"});
   n.on_negotiation_needed(sink);
   CHECK(sink.action_names() == std::vector<std::string>{"set-local-description"});
-  n.on_signaling_state("have-local-offer", sink);
+  n.on_signaling_state("have-local-offer");
   n.on_local_description_set({{"type", "offer"}, {"sdp", "OFFER"}}, sink);
   REQUIRE(sink.signals.size() == 1);
   CHECK(sink.signals[0].kind == p::SignalKind::Offer);
@@ -79,10 +79,10 @@ TEST_CASE("the answerer creates its connection on the offer and attaches tracks 
   n.on_remote_signal(description(p::SignalKind::Offer, "OFFER"), sink, kNoIce);
   CHECK(sink.action_names() ==
         std::vector<std::string>{"create-peer-connection", "set-remote-description"});
-  n.on_signaling_state("have-remote-offer", sink);
+  n.on_signaling_state("have-remote-offer");
   n.on_remote_description_set(sink);
   CHECK(sink.action_names() == std::vector<std::string>{"sync-senders", "set-local-description"});
-  n.on_signaling_state("stable", sink);
+  n.on_signaling_state("stable");
   n.on_local_description_set({{"type", "answer"}, {"sdp", "ANSWER"}}, sink);
   REQUIRE(sink.signals.size() == 1);
   CHECK(sink.signals[0].kind == p::SignalKind::Answer);
@@ -166,12 +166,12 @@ TEST_CASE("a stale negotiationneeded does not start a second offer", "[negotiati
   sink.actions.clear();
   n.on_negotiation_needed(sink);  // while our offer is being made
   CHECK(sink.actions.empty());
-  n.on_signaling_state("have-local-offer", sink);
+  n.on_signaling_state("have-local-offer");
   n.on_local_description_set({{"type", "offer"}, {"sdp", "OFFER"}}, sink);
   n.on_negotiation_needed(sink);  // while waiting for the answer
   CHECK(sink.actions.empty());
   n.on_remote_signal(description(p::SignalKind::Answer, "ANSWER"), sink, kNoIce);
-  n.on_signaling_state("stable", sink);
+  n.on_signaling_state("stable");
   n.on_remote_description_set(sink);
   sink.actions.clear();
   n.on_negotiation_needed(sink);  // the browser fires again once stable: now it counts
@@ -251,4 +251,35 @@ TEST_CASE("an answer waits for local media, then carries it", "[negotiation]") {
   CHECK(sink.action_names() == std::vector<std::string>{"sync-senders", "set-local-description"});
   n.on_media_ready(sink);  // only once
   CHECK(sink.actions.empty());
+}
+
+TEST_CASE("an offer right behind the answer being applied is not glare", "[negotiation]") {
+  // W3C isSettingRemoteAnswerPending: the impolite peer applies the answer to its offer, and
+  // the polite peer's next offer arrives before that finishes.
+  Sink sink;
+  PeerNegotiation impolite("remote", false, {});
+  impolite.start(sink, kNoIce);
+  make_offer(impolite, sink, "MINE");
+  impolite.on_remote_signal(description(p::SignalKind::Answer, "ANSWER"), sink, kNoIce);
+  sink.actions.clear();
+  impolite.on_remote_signal(description(p::SignalKind::Offer, "NEXT"), sink, kNoIce);
+  REQUIRE(sink.actions.size() == 1);
+  CHECK(sink.actions[0]["description"]["sdp"] == "NEXT");
+}
+
+TEST_CASE("an unanswered offer is sent again on request, an answered one is not", "[negotiation]") {
+  Sink sink;
+  PeerNegotiation n("remote", true, {});
+  n.start(sink, kNoIce);
+  make_offer(n, sink, "OFFER");
+  sink.signals.clear();
+  n.resend_pending_offer(sink);
+  REQUIRE(sink.signals.size() == 1);
+  CHECK(sink.signals[0].sdp == "OFFER");
+  n.on_remote_signal(description(p::SignalKind::Answer, "ANSWER"), sink, kNoIce);
+  n.on_signaling_state("stable");
+  n.on_remote_description_set(sink);
+  sink.signals.clear();
+  n.resend_pending_offer(sink);
+  CHECK(sink.signals.empty());
 }

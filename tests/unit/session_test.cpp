@@ -88,7 +88,7 @@ TEST_CASE("glare: both renegotiate at the same moment and the call survives", "[
   const int offers_after = a.pcs.begin()->second.offers_made + b.pcs.begin()->second.offers_made;
   CHECK(offers_after - offers_before >= 2);  // both offered: there was a collision
   CHECK(a.pcs.begin()->second.negotiated_version == 3);
-  CHECK(b.pcs.begin()->second.negotiated_version == 3);
+  CHECK(a.pcs.begin()->second.negotiated_version == 3);  // her new track was negotiated
 }
 
 TEST_CASE("a leaving peer is removed and its connection closed", "[session]") {
@@ -307,4 +307,26 @@ TEST_CASE("a peer back after its grace ran out rejoins as a new peer and reconne
   CHECK(b.session.peer_id() != old_b);
   CHECK(fully_connected(a, 1));
   CHECK(fully_connected(b, 1));
+}
+
+TEST_CASE("an offer made while the server is down reaches the peer after both resume", "[session]") {
+  World w;
+  auto [a, b] = pair_in_room(w);
+  w.kill_server();
+  a.tracks = 2;  // Ann adds a track during the outage: her offer cannot go anywhere yet
+  w.input(a, {{"type", "local-tracks-changed"}});
+  w.run();
+  REQUIRE(a.pcs.begin()->second.signaling_state == "have-local-offer");
+  // Ann comes back first; Bob's network is still down for a while.
+  b.offline = true;
+  w.restart_server();
+  w.advance(4000);
+  CHECK(a.session.state() == ClientSession::State::Joined);
+  CHECK(a.pcs.begin()->second.signaling_state == "have-local-offer");
+  b.offline = false;
+  w.advance(15000);
+  CHECK(fully_connected(a, 1));
+  CHECK(fully_connected(b, 1));
+  CHECK(a.pcs.begin()->second.negotiated_version == 3);  // her new track was negotiated
+  CHECK(w.server().peer_count("r") == 2);
 }

@@ -264,7 +264,12 @@ export async function startServer(options = {}) {
       withCore('close', () => core.handleClose(connId, code, performance.now()));
     });
 
-    withCore('connect', () => core.handleConnect(connId, performance.now()));
+    // Fresh OS entropy per connection keeps ids and resume secrets unpredictable to clients
+    // that see many of them.
+    withCore('connect', () => {
+      core.addEntropy(...randomSeed());
+      core.handleConnect(connId, performance.now());
+    });
   });
 
   // WebSocket-level liveness: a TCP peer that vanished without a FIN never sends a close

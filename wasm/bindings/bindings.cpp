@@ -44,6 +44,11 @@ class ServerCore {
       : server_(chorus::ServerConfig::from_json(config_from(config))) {}
 
   void handleConnect(double conn, double now_ms) { server_.handle_connect(id(conn), now_ms); }
+  // Four uint32 words of fresh OS entropy (the host calls this per connection).
+  void addEntropy(double a, double b, double c, double d) {
+    auto word = [](double v) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)); };
+    server_.add_entropy(word(a) | (word(b) << 32), word(c) | (word(d) << 32));
+  }
   void handleMessage(double conn, const std::string& data, bool is_binary, double byte_length,
                      double now_ms) {
     server_.handle_message(id(conn), data, is_binary, static_cast<std::size_t>(byte_length), now_ms);
@@ -103,6 +108,7 @@ EMSCRIPTEN_BINDINGS(chorus_core) {
   emscripten::class_<ServerCore>("ServerCore")
       .constructor<std::string>()
       .function("handleConnect", &ServerCore::handleConnect)
+      .function("addEntropy", &ServerCore::addEntropy)
       .function("handleMessage", &ServerCore::handleMessage)
       .function("handleClose", &ServerCore::handleClose)
       .function("handleTimeout", &ServerCore::handleTimeout)

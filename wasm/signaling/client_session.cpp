@@ -29,9 +29,14 @@ void earliest(std::optional<double>& acc, std::optional<double> t) {
 ClientConfig ClientConfig::from_json(const Json& config) {
   ClientConfig c;
   auto positive = [&](const char* key, auto& field) {
-    if (auto v = get_number(config, key); v && *v > 0) field = static_cast<std::decay_t<decltype(field)>>(*v);
+    // Bounded before the cast: converting an out-of-range double is undefined behaviour.
+    if (auto v = get_number(config, key); v && *v > 0 && *v < 1e12) {
+      field = static_cast<std::decay_t<decltype(field)>>(*v);
+    }
   };
-  if (auto seed = get_number(config, "seed"); seed && *seed >= 0) c.seed = static_cast<std::uint64_t>(*seed);
+  if (auto seed = get_number(config, "seed"); seed && *seed >= 0 && *seed < 1.8e19) {
+    c.seed = static_cast<std::uint64_t>(*seed);
+  }
   positive("pingIntervalMs", c.ping_interval_ms);
   positive("pongTimeoutMs", c.pong_timeout_ms);
   positive("reconnectBaseMs", c.backoff.base_ms);
@@ -99,7 +104,7 @@ void ClientSession::on_peer_event(const std::string& type, const Json& input, do
     n.on_negotiation_needed(*this);
   } else if (type == "signalingstatechange") {
     if (!state) return error_event(ErrorCode::BadMessage, type + " needs `state`", false);
-    n.on_signaling_state(*state, *this);
+    n.on_signaling_state(*state);
   } else if (type == "connectionstatechange") {
     if (!state) return error_event(ErrorCode::BadMessage, type + " needs `state`", false);
     n.on_connection_state(*state, now_ms, *this);
@@ -236,6 +241,8 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       // Known from before a server restart: it resumed; keep the connection we have.
       it->second.confirm_deadline.reset();
       it->second.name = j->peer.name;
+      flush_outbox_to(j->peer.id);
+      it->second.negotiation.resend_pending_offer(*this);
     } else {
       // It will offer to us; make the connection now so that is off the critical path.
       add_peer(j->peer.id, j->peer.name).negotiation.await_offer(*this, ice_servers_, media_ready_);
@@ -243,11 +250,12 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
   } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
     remove_peer(l->peer_id, l->reason);
   } else if (auto* s = std::get_if<p::Signal>(&message)) {
-    if (s->peer == peer_id_) return;
+    // The server announces every peer before relaying its signals; one we do not know
+    // has left already (its late candidates), so there is nothing to apply them to.
     auto it = peers_.find(s->peer);
-    Peer& peer = it != peers_.end() ? it->second : add_peer(s->peer, "");
-    peer.confirm_deadline.reset();  // it talks, so it is there
-    peer.negotiation.on_remote_signal(*s, *this, ice_servers_);
+    if (it == peers_.end()) return;
+    it->second.confirm_deadline.reset();  // it talks, so it is there
+    it->second.negotiation.on_remote_signal(*s, *this, ice_servers_);
   } else if (auto* b = std::get_if<p::Broadcast>(&message)) {
     event({{"event", "broadcast"}, {"from", b->from}, {"data", b->data}});
   }
@@ -257,9 +265,7 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   if (state_ != State::Connecting && state_ != State::Reconnecting) return;
   if (!peer_id_.empty() && w.peer_id != peer_id_) {
     // A new identity: the others know us under another id, so old connections are useless.
-    std::vector<std::string> ids;
-    for (const auto& [id, peer] : peers_) ids.push_back(id);
-    for (const auto& id : ids) remove_peer(id, "left");
+    remove_all_peers("left");
   }
   const bool first = peer_id_.empty();
   peer_id_ = w.peer_id;
@@ -295,20 +301,34 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
          {"peers", peers},
          {"resumed", !first}});
 
-  std::deque<p::Signal> held;
-  held.swap(outbox_);
-  for (auto& s : held) {
-    if (peers_.count(s.peer) != 0) send(std::move(s));
+  for (auto& [id, peer] : peers_) {
+    if (peer.confirm_deadline) continue;  // not back yet: its signals wait for peer-joined
+    flush_outbox_to(id);
+    peer.negotiation.resend_pending_offer(*this);
   }
+}
+
+void ClientSession::flush_outbox_to(const std::string& peer_id) {
+  std::deque<p::Signal> keep;
+  for (auto& s : outbox_) {
+    if (s.peer == peer_id) send(s);
+    else if (peers_.count(s.peer) != 0) keep.push_back(std::move(s));
+  }
+  outbox_.swap(keep);
+}
+
+void ClientSession::remove_all_peers(const std::string& reason) {
+  std::vector<std::string> ids;
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
+  for (const auto& id : ids) remove_peer(id, reason);
 }
 
 void ClientSession::on_server_error(const p::Error& e, double now_ms) {
   const bool join_refused = e.ref == "join" && state_ != State::Joined;
   if (join_refused && e.code == ErrorCode::ResumeRejected) {
-    // Our seat went to someone else: start over as a new peer.
-    std::vector<std::string> ids;
-    for (const auto& [id, peer] : peers_) ids.push_back(id);
-    for (const auto& id : ids) remove_peer(id, "left");
+    // Our seat went to someone else, or we were gone too long: start over as a new peer.
+    remove_all_peers("left");
+    outbox_.clear();
     peer_id_.clear();
     secret_.clear();
     error_event(e.code, e.message, false);
@@ -368,7 +388,9 @@ void ClientSession::action(Json a) { out_.push_back(std::move(a)); }
 void ClientSession::event(Json e) { out_.push_back(std::move(e)); }
 
 void ClientSession::signal(p::Signal s) {
-  if (state_ == State::Joined && socket_open_) return send(std::move(s));
+  auto it = peers_.find(s.peer);
+  const bool confirmed = it != peers_.end() && !it->second.confirm_deadline;
+  if (state_ == State::Joined && socket_open_ && confirmed) return send(std::move(s));
   // Signaling is down: hold it (bounded) and deliver after the resume.
   if (outbox_.size() >= config_.max_outbox) outbox_.pop_front();
   outbox_.push_back(std::move(s));
@@ -387,7 +409,7 @@ void ClientSession::set_state(State s) {
 void ClientSession::fail(ErrorCode code, std::string message) {
   error_event(code, std::move(message), true);
   on_leave();
-  set_state(State::Left);
+  set_state(State::Left);  // on_leave does nothing before the first join
 }
 
 void ClientSession::error_event(ErrorCode code, std::string message, bool fatal) {

@@ -88,6 +88,9 @@ class ClientSession : private PeerSink {
   void error_event(ErrorCode code, std::string message, bool fatal);
   Peer& add_peer(const std::string& id, const std::string& name);
   void remove_peer(const std::string& id, const std::string& reason);
+  void remove_all_peers(const std::string& reason);
+  // Sends the held signals for one peer (it is back); drops those for peers that are gone.
+  void flush_outbox_to(const std::string& peer_id);
   bool polite_towards(const std::string& other) const { return peer_id_ < other; }
 
   ClientConfig config_;

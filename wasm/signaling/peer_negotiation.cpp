@@ -79,9 +79,13 @@ void PeerNegotiation::on_remote_description(p::SignalKind kind, const std::strin
     // only fail with InvalidStateError.
     return;
   }
-  const bool offer_collision = is_offer && (making_offer_ || signaling_state_ != "stable");
-  ignore_offer_ = !polite_ && offer_collision;
-  if (ignore_offer_) return;  // impolite: our offer wins; the polite peer will answer it
+  // W3C's isSettingRemoteAnswerPending: while the answer to our offer is being applied we
+  // are as good as stable, and an offer right behind it (the peer renegotiating) is no glare.
+  const bool setting_remote_answer = !srd_in_flight_.empty() && srd_in_flight_.back() == "answer";
+  const bool ready_for_offer =
+      !making_offer_ && (signaling_state_ == "stable" || setting_remote_answer);
+  const bool offer_collision = is_offer && !ready_for_offer;
+  if (!polite_ && offer_collision) return;  // impolite: our offer wins; the polite peer answers it
   srd_in_flight_.push_back(is_offer ? "offer" : "answer");
   // A polite peer in have-local-offer gets an implicit rollback from setRemoteDescription.
   sink.action({{"action", "set-remote-description"},
@@ -135,9 +139,15 @@ bool PeerNegotiation::busy() const {
   return making_offer_ || !sld_in_flight_.empty() || !srd_in_flight_.empty();
 }
 
-void PeerNegotiation::on_signaling_state(const std::string& state, PeerSink& sink) {
-  (void)sink;
-  signaling_state_ = state;
+void PeerNegotiation::on_signaling_state(const std::string& state) { signaling_state_ = state; }
+
+void PeerNegotiation::resend_pending_offer(PeerSink& sink) {
+  if (signaling_state_ != "have-local-offer" || making_offer_ || last_sent_offer_.empty()) return;
+  p::Signal s;
+  s.peer = peer_id_;
+  s.kind = p::SignalKind::Offer;
+  s.sdp = last_sent_offer_;
+  sink.signal(std::move(s));
 }
 
 void PeerNegotiation::on_local_description_set(const Json& description, PeerSink& sink) {
@@ -155,6 +165,7 @@ void PeerNegotiation::on_local_description_set(const Json& description, PeerSink
     s.peer = peer_id_;
     s.kind = *type == "offer" ? p::SignalKind::Offer : p::SignalKind::Answer;
     s.sdp = *sdp;
+    if (s.kind == p::SignalKind::Offer) last_sent_offer_ = *sdp;
     sink.signal(std::move(s));
   }
 }
@@ -224,7 +235,8 @@ void PeerNegotiation::on_local_candidate(const Json& candidate, PeerSink& sink) 
     s.kind = p::SignalKind::Candidate;
     s.candidate.candidate = *cand;
     s.candidate.sdp_mid = get_string(candidate, "sdpMid");
-    if (auto index = get_number(candidate, "sdpMLineIndex")) {
+    // Clamped before the cast: converting an out-of-range double is undefined behaviour.
+    if (auto index = get_number(candidate, "sdpMLineIndex"); index && *index >= 0 && *index <= 65535) {
       s.candidate.sdp_mline_index = static_cast<int>(*index);
     }
     s.candidate.username_fragment = get_string(candidate, "usernameFragment");

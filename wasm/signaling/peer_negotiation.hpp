@@ -62,7 +62,7 @@ class PeerNegotiation {
 
   // From the glue.
   void on_negotiation_needed(PeerSink& sink);
-  void on_signaling_state(const std::string& state, PeerSink& sink);
+  void on_signaling_state(const std::string& state);
   void on_connection_state(const std::string& state, double now_ms, PeerSink& sink);
   void on_local_candidate(const Json& candidate, PeerSink& sink);
   void on_local_description_set(const Json& description, PeerSink& sink);
@@ -74,6 +74,10 @@ class PeerNegotiation {
 
   void handle_timeout(double now_ms, PeerSink& sink);
   std::optional<double> next_timeout() const;
+
+  // After signaling was down: our offer may have been lost on the way (a socket that died
+  // under it), so send it again if it is still unanswered. A duplicate is answered again.
+  void resend_pending_offer(PeerSink& sink);
 
   // Closes the connection (peer left, or we leave).
   void close(PeerSink& sink);
@@ -100,7 +104,6 @@ class PeerNegotiation {
   bool awaiting_offer_ = false;  // the peer offers first: no offer of ours until we answered
   std::string signaling_state_ = "stable";
   bool making_offer_ = false;
-  bool ignore_offer_ = false;
   // What each in-flight setLocalDescription / setRemoteDescription was for ("offer"/"answer"),
   // in call order: the browser runs them on its operations chain in that order.
   std::deque<std::string> sld_in_flight_;
@@ -110,6 +113,7 @@ class PeerNegotiation {
   bool remote_description_requested_ = false;
   std::deque<Json> queued_candidates_;
   std::string last_sent_sdp_;
+  std::string last_sent_offer_;
 
   std::string connection_state_ = "new";
   std::optional<double> ice_restart_at_;

@@ -10,7 +10,10 @@ namespace p = protocol;
 ServerConfig ServerConfig::from_json(const Json& config) {
   ServerConfig c;
   auto positive = [&](const char* key, auto& field) {
-    if (auto v = get_number(config, key); v && *v > 0) field = static_cast<std::decay_t<decltype(field)>>(*v);
+    // Bounded before the cast: converting an out-of-range double is undefined behaviour.
+    if (auto v = get_number(config, key); v && *v > 0 && *v < 1e12) {
+      field = static_cast<std::decay_t<decltype(field)>>(*v);
+    }
   };
   positive("maxPeersPerRoom", c.max_peers_per_room);
   positive("maxMessageBytes", c.max_message_bytes);
