@@ -78,12 +78,20 @@ export class Executor {
     this.#draining = true;
     try {
       for (let out = this.#core.poll(); out; out = this.#core?.poll()) {
+        const output = JSON.parse(out);
         try {
-          this.#execute(JSON.parse(out));
+          this.#execute(output);
         } catch (err) {
-          // One action the browser refused (e.g. on a connection it just closed) must not
-          // strand the outputs behind it; the core learns of real failures through events.
+          // One action the browser refused (new RTCPeerConnection with a bad ICE server, an
+          // action on a connection it just closed) must not strand the outputs behind it, and
+          // the core must hear of it: it decides what the failure means.
           console.error('chorus: executing core output failed', out, err);
+          if (output.peer !== undefined && this.#core) {
+            this.#core.handle(JSON.stringify({
+              type: 'operation-failed', peer: output.peer, operation: output.action,
+              name: err?.name ?? 'Error', message: String(err?.message ?? err),
+            }), now());
+          }
         }
       }
     } finally {

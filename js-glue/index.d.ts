@@ -54,7 +54,7 @@ export class ChorusError extends Error {
 export type RoomState = 'new' | 'connecting' | 'joined' | 'reconnecting' | 'left';
 
 /** Why a peer left: it said so, its socket went silent, or another session took its seat. */
-export type PeerLeftReason = 'left' | 'timeout' | 'replaced';
+export type PeerLeftReason = 'left' | 'timeout';
 
 /** Media to send: per kind, `true`, `false` or getUserMedia constraints. */
 export interface MediaOptions {
@@ -73,8 +73,9 @@ export interface JoinOptions {
   /** Display name shown to the others: 0..64 characters. Default ''. */
   name?: string;
   /**
-   * What to send. Default `{audio: true, video: true}`, acquired with getUserMedia before
-   * joining. `{audio: false, video: false}` joins data-only. A MediaStream is sent as is and
+   * What to send. Default `{audio: true, video: true}`, acquired with getUserMedia while the
+   * signaling connection is made (offers wait for it; join() resolves with the tracks in
+   * `localStream`). `{audio: false, video: false}` joins data-only. A MediaStream is sent as is and
    * is not stopped by {@link Room.leave}.
    */
   media?: MediaOptions | MediaStream;
@@ -182,8 +183,8 @@ export class Room extends EventTarget {
   readonly peers: ReadonlyMap<string, Peer>;
   /** What this client sends. The same object for the Room's lifetime; tracks come and go. */
   readonly localStream: MediaStream;
-  /** This client's id, assigned by the server. */
-  readonly peerId: string;
+  /** This client's id, assigned by the server (set once join() resolves). */
+  readonly peerId: string | null;
   readonly state: RoomState;
   /** The room name given to join(). */
   readonly roomName: string;

@@ -48,12 +48,18 @@ export class Room extends EventTarget {
     acquiring?.catch(() => {}); // handled in #start; not "unhandled" while the wasm loads
     // The socket's TCP and HTTP upgrade also overlap the wasm load; the core still decides
     // when the socket is used (its first `open-socket` adopts this one).
-    const socket = new WebSocket(wsUrl);
+    let socket = null;
+    try {
+      socket = new WebSocket(wsUrl);
+    } catch {
+      // Refused at once (e.g. ws:// from an https page): the executor tries again when the
+      // core asks, and the core reports the failure as signaling-unreachable.
+    }
     let mod;
     try {
       mod = await loadCore();
     } catch (err) {
-      socket.close();
+      socket?.close();
       acquiring?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
       throw err;
     }

@@ -283,3 +283,19 @@ TEST_CASE("an unanswered offer is sent again on request, an answered one is not"
   n.resend_pending_offer(sink);
   CHECK(sink.signals.empty());
 }
+
+TEST_CASE("an action the glue could not carry out is reported to the app", "[negotiation]") {
+  Sink sink;
+  PeerNegotiation n("remote", true, {});
+  n.start(sink, kNoIce);
+  n.on_operation_failed("create-peer-connection", "SyntaxError", "bad ICE server URL", sink);
+  REQUIRE(sink.events.size() == 1);
+  CHECK(sink.events[0]["code"] == "negotiation-failed");
+  n.on_negotiation_needed(sink);  // a set-local-description that threw clears "making offer"
+  n.on_operation_failed("set-local-description", "InvalidStateError", "closed", sink);
+  sink.actions.clear();
+  n.on_negotiation_needed(sink);
+  CHECK(sink.action_names() == std::vector<std::string>{"set-local-description"});
+  n.on_operation_failed("addIceCandidate", "OperationError", "unknown ufrag", sink);
+  CHECK(sink.events.size() == 2);  // candidate failures stay quiet
+}

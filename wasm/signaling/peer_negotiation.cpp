@@ -210,15 +210,20 @@ void PeerNegotiation::answer(PeerSink& sink) {
 
 void PeerNegotiation::on_operation_failed(const std::string& operation, const std::string& name,
                                           const std::string& message, PeerSink& sink) {
-  if (operation == "setLocalDescription") {
+  // The glue reports promise rejections by method name and actions that threw by action name.
+  if (operation == "setLocalDescription" || operation == "set-local-description") {
     if (!sld_in_flight_.empty()) {
       if (sld_in_flight_.front() == "offer") making_offer_ = false;
       sld_in_flight_.pop_front();
     }
     report_error("setLocalDescription failed: " + name + ": " + message, sink);
-  } else if (operation == "setRemoteDescription") {
+  } else if (operation == "setRemoteDescription" || operation == "set-remote-description") {
     if (!srd_in_flight_.empty()) srd_in_flight_.pop_front();
     report_error("setRemoteDescription failed: " + name + ": " + message, sink);
+  } else if (operation != "addIceCandidate" && operation != "add-ice-candidate") {
+    // An action the glue could not carry out at all (e.g. new RTCPeerConnection refused its
+    // ICE servers): the app must hear of it.
+    report_error(operation + " failed: " + name + ": " + message, sink);
   }
   // addIceCandidate failures are expected around ICE restarts and ignored offers (a candidate
   // for a description we never applied); the connection state tells the real story.
