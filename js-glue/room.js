@@ -207,10 +207,9 @@ export class Room extends EventTarget {
   }
 
   #onMediaFailed(err) {
-    const waiter = this.#joinWaiter;
-    this.#joinWaiter = null;
-    this.leave();
-    waiter?.reject(err);
+    // The core decides what a failed getUserMedia means (today: the join fails, fatal error
+    // `media-unavailable`, which rejects join()).
+    this.#executor.input({ type: 'local-media-failed', message: String(err?.message ?? err) });
   }
 
   /** join() resolves once the server welcomed us and the local media is in localStream. */

@@ -218,3 +218,27 @@ test('(e) glare: both peers add a track in the same instant; the call survives',
     `exactly one side (the polite one) yields in the collision: ${fmt(logs.map((l) => l[0].sdp))}`);
   checkPages(ctx);
 });
+
+test('getUserMedia refused during join: join() rejects with media-unavailable and the room is left', async (ctx) => {
+  const room = newRoom('nomedia');
+  const p = await env.openPeer({ room, name: 'shy', autojoin: false });
+  const outcome = await p.evaluate(async (roomName) => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    const { Room } = await import('/js-glue/index.js');
+    try {
+      await Room.join({ room: roomName, name: 'shy' });
+      return { joined: true };
+    } catch (err) {
+      return { name: err.name, code: err.code, message: err.message };
+    }
+  }, room);
+  assert.equal(outcome.code, 'media-unavailable', `join() outcome: ${JSON.stringify(outcome)}`);
+  assert.match(outcome.message, /NotAllowedError|Permission denied/);
+  // Nobody is left in the room on the server: a second peer joining finds it empty.
+  const other = await env.openPeer({ room, name: 'next', path: '/e2e/room.html', query: { w: 320, h: 240, fps: 15 } });
+  await other.waitJoined();
+  const peers = await other.evaluate(() => window.__t.room().peers.size);
+  assert.equal(peers, 0, 'the refused peer must not linger in the room');
+  checkPages(ctx);
+});

@@ -330,3 +330,18 @@ TEST_CASE("an offer made while the server is down reaches the peer after both re
   CHECK(a.pcs.begin()->second.negotiated_version == 3);  // her new track was negotiated
   CHECK(w.server().peer_count("r") == 2);
 }
+
+TEST_CASE("getUserMedia failing during the join fails it with media-unavailable", "[session]") {
+  World w;
+  Client& a = w.add_client("ann", 1);
+  w.input(a, {{"type", "join"}, {"room", "r"}, {"name", "ann"}, {"media", "pending"}});
+  w.run();
+  REQUIRE(a.session.state() == ClientSession::State::Joined);
+  w.input(a, {{"type", "local-media-failed"}, {"message", "NotAllowedError"}});
+  w.run();
+  CHECK(a.session.state() == ClientSession::State::Left);
+  bool fatal = false;
+  for (auto& e : a.events) fatal |= e["event"] == "error" && e["code"] == "media-unavailable" && e["fatal"] == true;
+  CHECK(fatal);
+  CHECK(w.server().room_count() == 0);  // it left the room on the server too
+}

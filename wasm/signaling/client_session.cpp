@@ -74,6 +74,13 @@ void ClientSession::handle(const Json& input, double now_ms) {
   if (t == "socket-open") return on_socket_open(now_ms);
   if (t == "socket-closed") return on_socket_closed(now_ms);
   if (t == "local-media-ready") return on_media_ready();
+  if (t == "local-media-failed") {
+    // Joining was for this media; without it the join has failed (an app that wants to go
+    // on without it joins data-only and turns devices on later).
+    if (media_ready_ || state_ == State::Left) return;
+    return fail(ErrorCode::MediaUnavailable,
+                get_string(input, "message").value_or("getUserMedia failed"));
+  }
   if (t == "local-tracks-changed") {
     for (auto& [id, peer] : peers_) peer.negotiation.on_local_tracks_changed(*this);
     return;
