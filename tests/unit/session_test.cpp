@@ -345,3 +345,21 @@ TEST_CASE("getUserMedia failing during the join fails it with media-unavailable"
   CHECK(fatal);
   CHECK(w.server().room_count() == 0);  // it left the room on the server too
 }
+
+TEST_CASE("signals racing a peer's departure raise no app error", "[session]") {
+  ClientSession s;
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
+  s.handle({{"type", "socket-open"}}, 0);
+  s.handle_socket_message(
+      R"({"type":"welcome","v":1,"room":"r","peerId":"me","secret":"0123456789abcdef","resumed":false,"peers":[]})", 1);
+  while (s.poll()) {
+  }
+  // Our candidates reached the server just after the peer left.
+  s.handle_socket_message(R"({"type":"error","code":"unknown-peer","message":"no peer x","ref":"signal"})", 2);
+  CHECK_FALSE(s.poll().has_value());
+  // Other errors still reach the app.
+  s.handle_socket_message(R"({"type":"error","code":"not-joined","message":"?","ref":"broadcast"})", 3);
+  auto e = s.poll();
+  REQUIRE(e.has_value());
+  CHECK((*e)["code"] == "not-joined");
+}

@@ -343,6 +343,9 @@ void ClientSession::on_server_error(const p::Error& e, double now_ms) {
     return;
   }
   if (join_refused) return fail(e.code, e.message);
+  // Signals are addressed by the core, never by the app: `unknown-peer` for one only means
+  // the peer left while our candidates were on the way. Not the app's concern.
+  if (e.code == ErrorCode::UnknownPeer && e.ref == "signal") return;
   (void)now_ms;
   error_event(e.code, e.message, false);
 }
