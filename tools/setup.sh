@@ -10,13 +10,15 @@ cd "$(dirname "$0")/.."
 
 # Build: cmake g++ make emscripten nlohmann-json3-dev catch2 (binaryen and node-acorn come with
 # emscripten); clang-14 + libclang-rt-14-dev for the libFuzzer target (the sanitizer and fuzzer
-# runtimes are only a Recommends of clang, so they are named). Tests: chromium (+ fonts so pages render text), iproute2 + util-linux (ip, unshare
-# for the e2e network namespace), git, ca-certificates (npm over TLS).
+# runtimes are only a Recommends of clang, so they are named).
+# Tests: chromium (+ fonts so pages render text), iproute2 + util-linux (ip, unshare for the e2e
+# network namespace), iptables (the ICE-restart test cuts UDP inside that namespace), git,
+# ca-certificates (npm over TLS).
 packages=(
   cmake g++ make git ca-certificates
   emscripten nlohmann-json3-dev catch2 clang-14 libclang-rt-14-dev
   chromium fonts-liberation
-  iproute2 util-linux procps
+  iproute2 util-linux procps iptables
 )
 
 missing=()
