@@ -9,11 +9,6 @@ before(async () => { env = await Env.create(); });
 beforeEach(() => { if (env) env.allPeers = []; });
 afterEach(async () => { await env?.closePeers(); });
 
-/** Ends a case: no page threw, and what the library warned about is shown. */
-function checkPages(ctx) {
-  for (const w of env.libraryWarnings()) ctx.diagnostic(`library warning: ${w}`);
-  assert.deepEqual(env.pageErrors(), [], 'uncaught errors in the pages');
-}
 after(async () => { await env?.close(); });
 
 async function pair(path, room) {
@@ -34,7 +29,7 @@ test('(f) examples/video-call: two peers decode each other\'s video', async (ctx
       v.srcObject && v.readyState >= 2 && v.videoWidth > 0 && !v.paused).length);
     assert.ok(playing >= 1, `${p.name}: at least one playing <video> element (got ${playing})`);
   }
-  checkPages(ctx);
+  env.checkPages(ctx);
 });
 
 test('(f) examples/chat: two peers exchange messages', async (ctx) => {
@@ -55,5 +50,5 @@ test('(f) examples/chat: two peers exchange messages', async (ctx) => {
       .some((li) => li.textContent === `${who}: ${text}`), [text, who]),
     { timeout: 5000, message: `${p.name}: #log shows "${who}: ${text}"` });
   }
-  checkPages(ctx);
+  env.checkPages(ctx);
 });

@@ -388,6 +388,14 @@ export class Env {
 
   /** Uncaught exceptions / unhandled rejections of every page opened so far (still open or
    *  not), as "name: error" strings. A passing case should have none. */
+  /** Ends a case: no page threw (asserted), and what the library warned about is shown. */
+  checkPages(ctx) {
+    for (const w of this.libraryWarnings()) ctx.diagnostic(`library warning: ${w}`);
+    if (this.pageErrors().length) {
+      throw new Error(`uncaught errors in the pages: ${JSON.stringify(this.pageErrors())}`);
+    }
+  }
+
   pageErrors() {
     return this.allPeers.flatMap((p) => p.pageErrors.map((e) => `${p.name}: ${e.split('\n')[0]}`));
   }

@@ -12,11 +12,6 @@ before(async () => {
 beforeEach(() => { if (env) env.allPeers = []; });
 afterEach(async () => { await env?.closePeers(); });
 
-/** Ends a case: no page threw, and what the library warned about is shown. */
-function checkPages(ctx) {
-  for (const w of env.libraryWarnings()) ctx.diagnostic(`library warning: ${w}`);
-  assert.deepEqual(env.pageErrors(), [], 'uncaught errors in the pages');
-}
 after(async () => { await env?.close(); });
 
 let roomSeq = 0;
@@ -89,7 +84,7 @@ test('(a) two peers: chat both ways over the DataChannel and decode each other\'
   }
   // Nobody received their own message.
   assert.ok(!(await a.messages()).some((m) => String(m.data).includes('hello bob, from alice')));
-  checkPages(ctx);
+  env.checkPages(ctx);
 });
 
 test('(b) four peers in a full mesh: every peer decodes video from every other', async (ctx) => {
@@ -106,7 +101,7 @@ test('(b) four peers in a full mesh: every peer decodes video from every other',
     assert.deepEqual([...ids].sort(), others, `${p.name} decodes from exactly the others`);
     assert.equal(rows.length, 3, `${p.name} has 3 live peer connections: ${fmt(rows)}`);
   }
-  checkPages(ctx);
+  env.checkPages(ctx);
 });
 
 test('(c) a peer closes its page: the others get peerleft within 5 s', async (ctx) => {
@@ -135,7 +130,7 @@ test('(c) a peer closes its page: the others get peerleft within 5 s', async (ct
   await a.waitDecodingFrom(1);
   await b.waitDecodingFrom(1);
   assert.equal((await a.videoStats()).length, 1, 'a keeps exactly one live peer connection');
-  checkPages(ctx);
+  env.checkPages(ctx);
 });
 
 test('(e) glare: both peers add a track in the same instant; the call survives', async (ctx) => {
@@ -216,7 +211,7 @@ test('(e) glare: both peers add a track in the same instant; the call survives',
   ctx.diagnostic(`collision handled by: ${tookOfferDuringOwn.map((x, i) => x ? ['a', 'b'][i] : null).filter(Boolean)}`);
   assert.equal(tookOfferDuringOwn.filter(Boolean).length, 1,
     `exactly one side (the polite one) yields in the collision: ${fmt(logs.map((l) => l[0].sdp))}`);
-  checkPages(ctx);
+  env.checkPages(ctx);
 });
 
 test('getUserMedia refused during join: join() rejects with media-unavailable and the room is left', async (ctx) => {
@@ -240,5 +235,5 @@ test('getUserMedia refused during join: join() rejects with media-unavailable an
   await other.waitJoined();
   const peers = await other.evaluate(() => window.__t.room().peers.size);
   assert.equal(peers, 0, 'the refused peer must not linger in the room');
-  checkPages(ctx);
+  env.checkPages(ctx);
 });

@@ -206,10 +206,6 @@ class World {
     return type + " from " + from + " v" + std::to_string(version) + " ice" + std::to_string(ice) +
            " #" + std::to_string(n);
   }
-  static int version_of(const std::string& sdp) {
-    auto v = sdp.find(" v");
-    return std::stoi(sdp.substr(v + 2));
-  }
 
   void execute(Client& c, const Json& out) {
     // SIM_TRACE=1 prints every output: the quickest way to read a failing scenario.

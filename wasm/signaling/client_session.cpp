@@ -50,11 +50,6 @@ ClientConfig ClientConfig::from_json(const Json& config) {
 
 ClientSession::ClientSession(ClientConfig config) : config_(config), random_(config.seed) {}
 
-const PeerNegotiation* ClientSession::peer(const std::string& id) const {
-  auto it = peers_.find(id);
-  return it == peers_.end() ? nullptr : &it->second.negotiation;
-}
-
 // ---- inputs --------------------------------------------------------------------------------
 
 void ClientSession::handle_text(std::string_view input, double now_ms) {

@@ -53,7 +53,6 @@ class ClientSession : private PeerSink {
   State state() const { return state_; }
   const std::string& peer_id() const { return peer_id_; }
   std::size_t peer_count() const { return peers_.size(); }
-  const PeerNegotiation* peer(const std::string& id) const;
 
  private:
   struct Peer {

@@ -40,9 +40,6 @@ class PeerNegotiation {
   PeerNegotiation(std::string peer_id, bool polite, NegotiationConfig config);
 
   const std::string& peer_id() const { return peer_id_; }
-  bool polite() const { return polite_; }
-  bool has_peer_connection() const { return pc_created_; }
-  const std::string& connection_state() const { return connection_state_; }
 
   // Creates the connection ahead of time, off the critical path (the first one warms up the
   // browser's WebRTC stack), without offering.
