@@ -18,6 +18,11 @@ export const ERROR_CODES = Object.freeze([
   'negotiation-failed',
   'media-unavailable',
   'not-connected',
+  'bad-frame',
+  'reassembly-limit',
+  'send-queue-full',
+  'integrity-mismatch',
+  'transfer-failed',
 ]);
 
 export class ChorusError extends Error {

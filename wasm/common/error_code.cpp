@@ -6,7 +6,7 @@
 namespace chorus {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 20> kNames{{
     {ErrorCode::BadJson, "bad-json"},
     {ErrorCode::BadMessage, "bad-message"},
     {ErrorCode::UnknownType, "unknown-type"},
@@ -22,6 +22,11 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
     {ErrorCode::NegotiationFailed, "negotiation-failed"},
     {ErrorCode::MediaUnavailable, "media-unavailable"},
     {ErrorCode::NotConnected, "not-connected"},
+    {ErrorCode::BadFrame, "bad-frame"},
+    {ErrorCode::ReassemblyLimit, "reassembly-limit"},
+    {ErrorCode::SendQueueFull, "send-queue-full"},
+    {ErrorCode::IntegrityMismatch, "integrity-mismatch"},
+    {ErrorCode::TransferFailed, "transfer-failed"},
 }};
 
 }  // namespace

@@ -23,6 +23,12 @@ enum class ErrorCode {
   NegotiationFailed,
   MediaUnavailable,
   NotConnected,
+  // DataChannel protocol (wasm/datachannel/)
+  BadFrame,
+  ReassemblyLimit,
+  SendQueueFull,
+  IntegrityMismatch,
+  TransferFailed,
 };
 
 // Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".

@@ -1,0 +1,45 @@
+// Tunables of the DataChannel protocol machine. The defaults are chosen from measurements in
+// Chromium (docs/BENCHMARKS.md, "DataChannel"); apps may lower the limits.
+#pragma once
+
+#include <cstddef>
+
+#include "common/json.hpp"
+#include "datachannel/message_queue.hpp"
+#include "datachannel/reassembler.hpp"
+
+namespace chorus::datachannel {
+
+// Channel index in every input and output: the two negotiated RTCDataChannels of a peer
+// connection (docs/protocol.md).
+enum Channel : int { kReliable = 0, kUnreliable = 1 };
+
+struct DataConfig {
+  ReassemblyLimits receive[2] = {{}, {16 << 20, 64, 16 << 20, 3000}};
+  MessageQueueLimits queue[2] = {{}, {16 << 20, 256, 4 << 20, 16, 16 << 20}};
+
+  std::size_t default_chunk_bytes = 16 << 10;  // frame size while sctp.maxMessageSize is unknown
+  std::size_t max_chunk_bytes = 256 << 10;     // Firefox announces ~1 GiB; no frame is bigger
+
+  // bufferedAmount ceilings per priority class on the reliable channel: control frames go
+  // almost always, app messages up to a few MiB, file data only while little is buffered so a
+  // message queued behind it waits milliseconds, not seconds. Chromium's send() throws at ~16 MiB.
+  std::size_t control_high_water = 12 << 20;
+  std::size_t message_high_water = 4 << 20;
+  std::size_t bulk_high_water = 1 << 20;
+  std::size_t low_water = 512 << 10;  // bufferedAmountLowThreshold: when to refill
+  std::size_t unreliable_high_water = 1 << 20;
+  std::size_t unreliable_low_water = 256 << 10;
+
+  std::size_t file_read_bytes = 1 << 20;   // one Blob slice read by the glue
+  std::size_t file_read_ahead = 2 << 20;   // read but unsent, per outgoing transfer
+  std::size_t receive_window = 16 << 20;   // unwritten bytes a receiver lets a sender have out
+  std::size_t max_transfers = 32;          // per peer and direction
+  double progress_interval_ms = 250;
+
+  // Reads the app-facing options (docs/architecture.md, "DataCore"); missing or invalid
+  // fields keep their defaults.
+  static DataConfig from_json(const Json& config);
+};
+
+}  // namespace chorus::datachannel
