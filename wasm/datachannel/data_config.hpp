@@ -10,9 +10,12 @@
 
 namespace chorus::datachannel {
 
-// Channel index in every input and output: the two negotiated RTCDataChannels of a peer
-// connection (docs/protocol.md).
-enum Channel : int { kReliable = 0, kUnreliable = 1 };
+// Channel index in every input and output: the negotiated RTCDataChannels of a peer connection
+// (docs/protocol.md). File frames go on their own SCTP stream (bulk) when it is open, so the
+// browser's stream scheduler lets messages on channel 0 overtake queued file data; without it
+// they share channel 0.
+enum Channel : int { kReliable = 0, kUnreliable = 1, kBulk = 2 };
+inline constexpr int kChannels = 3;
 
 struct DataConfig {
   ReassemblyLimits receive[2] = {{}, {16 << 20, 64, 16 << 20, 3000}};

@@ -10,7 +10,7 @@ void read_size(const Json& config, const char* key, std::size_t& field, double m
   if (auto v = get_number(config, key); v && *v >= min && *v <= max) field = static_cast<std::size_t>(*v);
 }
 
-bool valid_channel(int ch) { return ch == kReliable || ch == kUnreliable; }
+bool valid_channel(int ch) { return ch >= 0 && ch < kChannels; }
 
 }  // namespace
 
@@ -68,8 +68,8 @@ void DataCore::handle(const Json& input, double now_ms) {
   }
   if (t == "channel-open" || t == "channel-closed") {
     auto ch = get_number(input, "channel");
-    if (!ch || !valid_channel(static_cast<int>(*ch)) || *ch != std::floor(*ch)) {
-      return error_event(ErrorCode::BadMessage, t + " needs `channel` 0 or 1");
+    if (!ch || !(*ch >= 0 && *ch < kChannels) || *ch != std::floor(*ch)) {
+      return error_event(ErrorCode::BadMessage, t + " needs `channel` 0, 1 or 2");
     }
     if (t == "channel-open") {
       return link(*peer).channel_open(static_cast<int>(*ch), get_number(input, "maxMessageSize").value_or(0));
@@ -153,11 +153,11 @@ std::optional<DataOutput> DataCore::poll(double now_ms) {
     // neither a busy peer nor a busy channel starves the others.
     auto it = links_.lower_bound(cursor_);
     int ch = 0;
-    if (it != links_.end() && it->first == cursor_ && (ch = channel_cursor_ + 1) == 2) {
+    if (it != links_.end() && it->first == cursor_ && (ch = channel_cursor_ + 1) == kChannels) {
       ++it;
       ch = 0;
     }
-    for (std::size_t n = 0; n < links_.size() * 2; ++n) {
+    for (std::size_t n = 0; n < links_.size() * kChannels; ++n) {
       if (it == links_.end()) it = links_.begin();
       if (it->second.next_frame(ch, frame_, now_ms)) {
         cursor_ = it->first;
@@ -165,7 +165,7 @@ std::optional<DataOutput> DataCore::poll(double now_ms) {
         out_.push_back({{{"action", "send"}, {"peer", it->first}, {"channel", ch}}, frame_});
         break;
       }
-      if (++ch == 2) {
+      if (++ch == kChannels) {
         ++it;
         ch = 0;
       }

@@ -42,7 +42,7 @@ void DataLink::channel_open(int ch, double max_message_size) {
   c.chunk_bytes = limit;
   out_.push_back({{{"action", "configure-channel"}, {"peer", peer_}, {"channel", ch},
                    {"bufferedAmountLowThreshold",
-                    ch == kReliable ? config_.low_water : config_.unreliable_low_water}},
+                    ch == kUnreliable ? config_.unreliable_low_water : config_.low_water}},
                   {}});
 }
 
@@ -51,9 +51,11 @@ void DataLink::channel_closed(int ch) {
   if (!c.open) return;
   c.open = false;
   c.buffered = 0;
-  reassembler_[ch].clear();
-  queue_[ch].restart();
-  if (ch != kReliable) return;
+  if (ch != kBulk) {
+    reassembler_[ch].clear();
+    queue_[ch].restart();
+  }
+  if (ch == kUnreliable) return;
   // Transfers do not survive their connection: file data and acks may be lost with it.
   control_.clear();
   while (!sending_.empty()) {
@@ -107,7 +109,8 @@ SendResult DataLink::send_file(std::uint64_t size, std::string name, std::string
     return r;
   }
   r.id = next_id();
-  OutgoingTransfer t{r.id, size, std::move(name), std::move(mime), {}, {}, 0, 0, {}, 0, 0,
+  const int ch = channels_[kBulk].open ? kBulk : kReliable;
+  OutgoingTransfer t{r.id, ch, size, std::move(name), std::move(mime), {}, {}, 0, 0, {}, 0, 0,
                      false, false, {}, Progress(size, config_.progress_interval_ms)};
   t.progress.update(0, now_ms);
   if (size == 0) t.digest = t.sha.finish();
@@ -172,18 +175,23 @@ void DataLink::receive(int ch, std::string_view bytes, double now_ms) {
     return error_event(err->code, std::string("dropped a DataChannel frame: ") + err->what);
   }
   const Frame& f = std::get<Frame>(parsed);
-  if (is_message(f.type)) return on_message_frame(ch, f, now_ms);
-  if (ch != kReliable) {
-    return error_event(ErrorCode::BadFrame,
-                       std::string(type_name(f.type)) + " frame on the unreliable channel; dropped");
+  // Messages on channels 0 and 1; file frames on bulk or 0; control and cancel on 0.
+  const bool file_frame = f.type == FrameType::FileBegin || f.type == FrameType::FileChunk ||
+                          f.type == FrameType::FileEnd;
+  const bool allowed = is_message(f.type) ? ch != kBulk
+                       : file_frame       ? ch != kUnreliable
+                                          : ch == kReliable;
+  if (!allowed) {
+    return error_event(ErrorCode::BadFrame, std::string(type_name(f.type)) + " frame on channel " +
+                                                std::to_string(ch) + "; dropped");
   }
   switch (f.type) {
-    case FrameType::FileBegin: return on_file_begin(f, now_ms);
-    case FrameType::FileChunk: return on_file_chunk(f, now_ms);
-    case FrameType::FileEnd: return on_file_end(f);
+    case FrameType::FileBegin: return on_file_begin(ch, f, now_ms);
+    case FrameType::FileChunk: return on_file_chunk(ch, f, now_ms);
+    case FrameType::FileEnd: return on_file_end(ch, f);
     case FrameType::FileCancel: return on_file_cancel(f);
     case FrameType::Control: return on_control(f);
-    default: return;
+    default: return on_message_frame(ch, f, now_ms);
   }
 }
 
@@ -201,7 +209,7 @@ void DataLink::on_message_frame(int ch, const Frame& f, double now_ms) {
   out_.push_back({std::move(info), std::move(r.message->data)});
 }
 
-void DataLink::on_file_begin(const Frame& f, double now_ms) {
+void DataLink::on_file_begin(int ch, const Frame& f, double now_ms) {
   if (receiving_.count(f.id) || forgotten(Direction::Receive, f.id)) {
     return error_event(ErrorCode::BadFrame, "file-begin for a transfer id already used; dropped");
   }
@@ -226,7 +234,7 @@ void DataLink::on_file_begin(const Frame& f, double now_ms) {
   if ((name_field && !name) || (mime_field && !mime)) {
     return refuse(ErrorCode::BadFrame, "file-begin name and type must be strings");
   }
-  IncomingTransfer t{f.id, f.word, name.value_or(""), mime.value_or(""), {}, 0, 0, 0,
+  IncomingTransfer t{f.id, ch, f.word, name.value_or(""), mime.value_or(""), {}, 0, 0, 0,
                      Progress(f.word, config_.progress_interval_ms)};
   t.progress.update(0, now_ms);
   Json info = transfer_event("transfer-incoming", f.id, Direction::Receive);
@@ -238,7 +246,7 @@ void DataLink::on_file_begin(const Frame& f, double now_ms) {
   grant(stored);
 }
 
-void DataLink::on_file_chunk(const Frame& f, double now_ms) {
+void DataLink::on_file_chunk(int ch, const Frame& f, double now_ms) {
   auto it = receiving_.find(f.id);
   if (it == receiving_.end()) {
     if (forgotten(Direction::Receive, f.id)) return;  // in flight when it ended
@@ -246,8 +254,9 @@ void DataLink::on_file_chunk(const Frame& f, double now_ms) {
   }
   IncomingTransfer& t = it->second;
   const std::uint64_t end = f.word + f.payload.size();
-  if (f.word != t.received || end > t.size || end > t.granted) {
-    const char* why = f.word != t.received ? "a file chunk out of order"
+  if (ch != t.channel || f.word != t.received || end > t.size || end > t.granted) {
+    const char* why = ch != t.channel        ? "a file chunk on another channel than its file-begin"
+                      : f.word != t.received ? "a file chunk out of order"
                       : end > t.size       ? "a file chunk beyond the announced size"
                                            : "a file chunk beyond the granted window";
     return failed(f.id, Direction::Receive, ErrorCode::BadFrame, why, true);
@@ -262,14 +271,14 @@ void DataLink::on_file_chunk(const Frame& f, double now_ms) {
   }
 }
 
-void DataLink::on_file_end(const Frame& f) {
+void DataLink::on_file_end(int ch, const Frame& f) {
   auto it = receiving_.find(f.id);
   if (it == receiving_.end()) {
     if (forgotten(Direction::Receive, f.id)) return;
     return error_event(ErrorCode::BadFrame, "file-end for an unknown transfer; dropped");
   }
   IncomingTransfer& t = it->second;
-  if (f.word != t.size || t.received != t.size) {
+  if (ch != t.channel || f.word != t.size || t.received != t.size) {
     return failed(f.id, Direction::Receive, ErrorCode::BadFrame,
                   "file-end before every announced byte arrived", true);
   }
@@ -340,11 +349,13 @@ bool DataLink::next_frame(int ch, std::string& out, double now_ms) {
   bool got = false;
   if (ch == kUnreliable) {
     got = c.buffered < config_.unreliable_high_water && queue_[ch].next_frame(max_payload(ch), out);
+  } else if (ch == kBulk) {
+    got = c.buffered < config_.bulk_high_water && (next_begin(ch, out) || next_bulk(ch, out, now_ms));
   } else {
     got = (c.buffered < config_.control_high_water && next_control(out)) ||
           (c.buffered < config_.message_high_water &&
-           (queue_[ch].next_frame(max_payload(ch), out) || next_begin(out))) ||
-          (c.buffered < config_.bulk_high_water && next_bulk(out, now_ms));
+           (queue_[ch].next_frame(max_payload(ch), out) || next_begin(ch, out))) ||
+          (c.buffered < config_.bulk_high_water && next_bulk(ch, out, now_ms));
   }
   if (got) c.buffered += out.size();
   return got;
@@ -357,12 +368,12 @@ bool DataLink::next_control(std::string& out) {
   return true;
 }
 
-bool DataLink::next_begin(std::string& out) {
+bool DataLink::next_begin(int ch, std::string& out) {
   for (auto& [id, t] : sending_) {
-    if (t.begun) continue;
+    if (t.begun || t.channel != ch) continue;
     Json meta = {{"name", t.name}, {"type", t.mime}};
     std::string payload = dump_json(meta);
-    if (payload.size() > std::min(kMaxFileMetaBytes, max_payload(kReliable))) {
+    if (payload.size() > std::min(kMaxFileMetaBytes, max_payload(ch))) {
       t.name.resize(std::min<std::size_t>(t.name.size(), 255));
       payload = dump_json({{"name", t.name}, {"type", t.mime.substr(0, 255)}});
     }
@@ -378,13 +389,13 @@ bool DataLink::next_begin(std::string& out) {
   return false;
 }
 
-bool DataLink::next_bulk(std::string& out, double now_ms) {
+bool DataLink::next_bulk(int ch, std::string& out, double now_ms) {
   // Round robin: start after the transfer served last.
   auto it = sending_.upper_bound(bulk_cursor_);
   for (std::size_t n = 0; n < sending_.size(); ++n, ++it) {
     if (it == sending_.end()) it = sending_.begin();
     OutgoingTransfer& t = it->second;
-    if (!t.begun || t.ended) continue;
+    if (!t.begun || t.ended || t.channel != ch) continue;
     if (t.sent == t.size) {
       if (!t.digest) continue;
       Frame f;
@@ -399,7 +410,7 @@ bool DataLink::next_bulk(std::string& out, double now_ms) {
     }
     const std::uint64_t allowed = std::min(t.window, t.read_to) - t.sent;
     if (t.sent >= t.window || allowed == 0) continue;
-    const std::size_t n_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(allowed, max_payload(kReliable)));
+    const std::size_t n_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(allowed, max_payload(ch)));
     Frame f;
     f.type = FrameType::FileChunk;
     f.id = t.id;

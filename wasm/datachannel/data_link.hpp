@@ -44,7 +44,8 @@ class DataLink {
   DataLink(std::string peer, const DataConfig& config, std::deque<DataOutput>& out);
 
   // The glue's channel `ch` opened (with the connection's sctp.maxMessageSize, 0 if unknown)
-  // or closed. Closing the reliable channel fails every transfer: the peer connection is gone.
+  // or closed. Closing channel 0 or the bulk channel fails every transfer: the connection is
+  // going away, and file data or acks may be lost with it.
   void channel_open(int ch, double max_message_size);
   void channel_closed(int ch);
   // The channel's real bufferedAmount, after a send or on bufferedamountlow.
@@ -79,16 +80,17 @@ class DataLink {
 
   // Receiving
   void on_message_frame(int ch, const Frame& f, double now_ms);
-  void on_file_begin(const Frame& f, double now_ms);
-  void on_file_chunk(const Frame& f, double now_ms);
-  void on_file_end(const Frame& f);
+  void on_file_begin(int ch, const Frame& f, double now_ms);
+  void on_file_chunk(int ch, const Frame& f, double now_ms);
+  void on_file_end(int ch, const Frame& f);
   void on_file_cancel(const Frame& f);
   void on_control(const Frame& f);
 
   // Sending
   bool next_control(std::string& out);
-  bool next_begin(std::string& out);
-  bool next_bulk(std::string& out, double now_ms);
+  // File frames of the transfers that use channel `ch`.
+  bool next_begin(int ch, std::string& out);
+  bool next_bulk(int ch, std::string& out, double now_ms);
   void maybe_read(OutgoingTransfer& t);
   void grant(IncomingTransfer& t);
   void queue_control(const Frame& f, std::string_view payload = {});
@@ -108,8 +110,8 @@ class DataLink {
   std::string peer_;
   const DataConfig& config_;
   std::deque<DataOutput>& out_;
-  ChannelState channels_[2];
-  Reassembler reassembler_[2];
+  ChannelState channels_[kChannels];
+  Reassembler reassembler_[2];  // channels 0 and 1 carry messages
   MessageQueue queue_[2];
   std::deque<std::string> control_;  // encoded control / cancel frames, sent first
   std::map<std::uint32_t, OutgoingTransfer> sending_;

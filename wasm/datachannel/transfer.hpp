@@ -33,6 +33,7 @@ class Progress {
 
 struct OutgoingTransfer {
   std::uint32_t id;
+  int channel;                      // where its file frames go: kBulk, or kReliable without it
   std::uint64_t size;
   std::string name, mime;
   Sha256 sha;
@@ -49,6 +50,7 @@ struct OutgoingTransfer {
 
 struct IncomingTransfer {
   std::uint32_t id;
+  int channel;                      // its file frames must all come on the channel of its begin
   std::uint64_t size;
   std::string name, mime;
   Sha256 sha;
