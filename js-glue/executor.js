@@ -4,7 +4,6 @@
 // reconnect): the core does, and this file only reports what happened. Contract:
 // docs/architecture.md.
 import { syncSenders } from './senders.js';
-import { Outbox } from './outbox.js';
 
 const now = () => performance.now();
 
@@ -15,7 +14,6 @@ export class Executor {
   #ws = null;
   #preconnected = null;
   #links = new Map();    // peer id -> { pc, channel, polite }
-  #outboxes = new Map(); // peer id -> Outbox; outlives a peer connection that gets replaced
   #timer = null;
   #draining = false;
   #disposeRequested = false;
@@ -25,9 +23,9 @@ export class Executor {
    * @param {string} url signaling WebSocket URL
    * @param {WebSocket|null} preconnected a socket to `url` opened early, used by the first
    *   `open-socket` (then reported like one it made: open, or closed if it failed meanwhile)
-   * @param {{localStream: MediaStream, onEvent(ev: object): void,
+   * @param {{localStream: MediaStream, data: import('./data-plane.js').DataPlane,
+   *          onEvent(ev: object): void,
    *          onTrack(peerId: string, ev: RTCTrackEvent): void,
-   *          onMessage(peerId: string, data: string|ArrayBuffer): void,
    *          onPeerConnectionClosed(peerId: string): void}} host
    */
   constructor(core, url, preconnected, host) {
@@ -52,16 +50,9 @@ export class Executor {
     if (!this.#draining) this.#release();
   }
 
-  outbox(peerId) {
-    let box = this.#outboxes.get(peerId);
-    if (!box) this.#outboxes.set(peerId, (box = new Outbox()));
-    return box;
-  }
-
-  /** Drops queued messages for a peer that left the room. */
+  /** A peer left the room: its DataChannel state (queues, transfers) goes too. */
   forgetPeer(peerId) {
-    this.#outboxes.get(peerId)?.clear();
-    this.#outboxes.delete(peerId);
+    this.#host.data.removePeer(peerId);
   }
 
   /** The peer's RTCPeerConnection, for getStats() and debugging. */
@@ -211,8 +202,8 @@ export class Executor {
   #createPeerConnection({ peer, polite, iceServers }) {
     if (this.#links.has(peer)) this.#closePeerConnection(peer);
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
-    const channel = pc.createDataChannel('chorus', { negotiated: true, id: 0 });
-    channel.binaryType = 'arraybuffer';
+    // The DataChannel protocol runs its own core; the session only hears when channel 0 opens.
+    const [channel] = this.#host.data.attach(peer, pc);
     const link = { pc, channel, polite };
     this.#links.set(peer, link);
     // Events of a connection that was closed or replaced must not reach the core.
@@ -225,27 +216,18 @@ export class Executor {
     pc.onicecandidate = (e) => report({ type: 'icecandidate', candidate: e.candidate ? e.candidate.toJSON() : null });
     pc.ontrack = (e) => { if (live()) this.#host.onTrack(peer, e); };
 
-    const outbox = this.outbox(peer);
-    outbox.attach(channel);
-    channel.onopen = () => {
-      if (!live()) return;
-      outbox.setMaxMessageBytes(pc.sctp?.maxMessageSize);
-      this.input({ type: 'datachannel-state', peer, state: 'open' });
-      outbox.flush();
-    };
-    channel.onclose = () => report({ type: 'datachannel-state', state: 'closed' });
-    channel.onmessage = (e) => { if (live()) this.#host.onMessage(peer, e.data); };
+    channel.addEventListener('open', () => report({ type: 'datachannel-state', state: 'open' }));
+    channel.addEventListener('close', () => report({ type: 'datachannel-state', state: 'closed' }));
   }
 
   #closePeerConnection(peer) {
     const link = this.#links.get(peer);
     if (!link) return;
     this.#links.delete(peer);
-    const { pc, channel } = link;
-    this.#outboxes.get(peer)?.detach(channel);
+    const { pc } = link;
+    this.#host.data.detach(peer);
     pc.onnegotiationneeded = pc.onsignalingstatechange = pc.onconnectionstatechange = null;
     pc.onicecandidate = pc.ontrack = null;
-    channel.onopen = channel.onclose = channel.onmessage = null;
     pc.close();
     this.#host.onPeerConnectionClosed(peer);
   }
@@ -297,8 +279,7 @@ export class Executor {
     clearTimeout(this.#timer);
     this.#timer = null;
     for (const peer of [...this.#links.keys()]) this.#closePeerConnection(peer);
-    for (const box of this.#outboxes.values()) box.clear();
-    this.#outboxes.clear();
+    this.#host.data.dispose();
     this.#dropSocket(1000);
     this.#preconnected?.close(1000);
     this.#preconnected = null;

@@ -3,10 +3,10 @@
 // restarts, reconnects) is made by the C++ core and carried out by the Executor.
 import { ChorusError } from './errors.js';
 import { RoomEvent } from './events.js';
+import { DataPlane } from './data-plane.js';
 import { Executor } from './executor.js';
 import { loadCore } from './core.js';
 import { getTrack, getUserMedia, normaliseMedia } from './media.js';
-import { byteSize } from './outbox.js';
 import { Peer } from './peer.js';
 
 export class Room extends EventTarget {
@@ -22,6 +22,7 @@ export class Room extends EventTarget {
   #displayName;
   #token;
   #executor;
+  #data;
   #constraints;           // {audio, video} used when a device is turned on later
   #ownedTracks = new Set(); // tracks we acquired (and so stop on leave)
   #pendingTrack = {};     // kind -> Promise, so two quick toggles acquire one device
@@ -35,7 +36,7 @@ export class Room extends EventTarget {
    * Resolves once the server has welcomed us; rejects with a ChorusError
    * ('media-unavailable', 'signaling-unreachable', 'room-full' ...) otherwise.
    */
-  static async join({ url, room, name = '', media, token } = {}) {
+  static async join({ url, room, name = '', media, token, data } = {}) {
     const wsUrl = signalingUrl(url);
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
@@ -64,7 +65,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      url: wsUrl, socket, room, name, token,
+      url: wsUrl, socket, room, name, token, data,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -82,11 +83,16 @@ export class Room extends EventTarget {
     this.#constraints = opts.constraints;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     const core = new mod.ClientCore(JSON.stringify({ seed }));
+    this.#data = new DataPlane(mod, opts.data, {
+      onMessage: (peerId, data, reliable) => this.#onMessage(peerId, data, reliable),
+      onFile: (peerId, transfer) => this.#onFile(peerId, transfer),
+      onError: (ev) => this.#onError({ ...ev, fatal: false }),
+    });
     this.#executor = new Executor(core, opts.url, opts.socket, {
       localStream: this.localStream,
+      data: this.#data,
       onEvent: (ev) => this.#onCoreEvent(ev),
       onTrack: (peerId, ev) => this.#onTrack(peerId, ev),
-      onMessage: (peerId, data) => this.#onMessage(peerId, data),
       onPeerConnectionClosed: (peerId) => this.#onPeerConnectionClosed(peerId),
     });
   }
@@ -103,33 +109,38 @@ export class Room extends EventTarget {
   get cameraEnabled() { return this.#kindEnabled('video'); }
 
   /**
-   * Sends `data` over the default DataChannel to `to` (a peer id, a Peer, or an array of them),
-   * or to every peer when `to` is omitted. Messages to a peer whose channel is not open yet are
-   * queued (bounded) and sent when it opens.
-   * @throws {ChorusError} 'not-connected' for an unknown peer, a left room or a full queue
-   * @throws {RangeError} when a message exceeds the connection's maximum message size
+   * Sends `data` peer to peer to `to` (a peer id, a Peer, or an array of them), or to every peer
+   * when `to` is omitted. A string arrives as a string, an ArrayBuffer or typed array as an
+   * ArrayBuffer, any other JSON value as that value (`message` event). Messages of any size up
+   * to the limit (16 MiB by default) are cut into chunks and interleaved with other traffic;
+   * until a peer's channel opens they wait in a bounded queue.
+   * `reliable: false` sends on the unordered channel without retransmissions: for data that is
+   * worthless when late.
+   * @throws {ChorusError} 'not-connected' (unknown peer, room left), 'message-too-large',
+   *   'send-queue-full' (that peer's queue is over its limit; peers before it got the message)
    */
-  send(data, { to } = {}) {
-    if (typeof data !== 'string' && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
-      throw new TypeError('data must be a string, an ArrayBuffer or a typed array');
-    }
-    if (this.#state === 'left' || this.#executor.disposed) {
-      throw new ChorusError('not-connected', 'the room has been left');
-    }
-    const ids = to === undefined ? [...this.peers.keys()]
-      : (Array.isArray(to) ? to : [to]).map((p) => (typeof p === 'string' ? p : p?.id));
-    const size = byteSize(data);
-    // Check every target first, so a send either goes (or queues) to all of them or to none.
-    const boxes = ids.map((id) => {
-      if (!this.peers.has(id)) throw new ChorusError('not-connected', `no peer "${id}" in this room`, { peerId: id });
-      const box = this.#executor.outbox(id);
-      if (box.tooLarge(size)) throw new RangeError(`message of ${size} bytes is over the channel's limit`);
-      if (!box.accepts(size)) {
-        throw new ChorusError('not-connected', `the channel to "${id}" is not open and its queue is full`, { peerId: id });
-      }
-      return box;
+  send(data, { to, reliable = true } = {}) {
+    this.#requireJoined();
+    this.#data.send(this.#targets(to), data, !!reliable);
+  }
+
+  /**
+   * Sends a file (any Blob) to one peer, read in slices and paced by the receiver, with
+   * progress on both sides and a SHA-256 check at the end. The peer gets a `file` event.
+   * @param {Blob} file
+   * @param {{to: string|Peer, name?: string, type?: string}} options
+   * @returns {FileTransfer}
+   * @throws {ChorusError} 'not-connected' (unknown peer or channel not open), 'send-queue-full'
+   */
+  sendFile(file, { to, name, type } = {}) {
+    this.#requireJoined();
+    if (!(file instanceof Blob)) throw new TypeError('file must be a Blob or File');
+    const [peerId] = this.#targets(to);
+    if (to === undefined || Array.isArray(to)) throw new TypeError('sendFile needs one peer: { to }');
+    return this.#data.sendFile(peerId, file, {
+      name: String(name ?? file.name ?? ''),
+      type: String(type ?? file.type ?? ''),
     });
-    for (const box of boxes) box.push(data, size);
   }
 
   /** Mutes/unmutes the microphone; turning it on acquires one if there is none yet. */
@@ -294,10 +305,32 @@ export class Room extends EventTarget {
     this.#emit('track', { peer, track, streams: [...streams] });
   }
 
-  #onMessage(peerId, data) {
+  #onMessage(peerId, data, reliable) {
     const peer = this.peers.get(peerId);
     if (!peer) return;
-    this.#emit('message', { peer, from: peerId, data });
+    this.#emit('message', { peer, from: peerId, data, reliable });
+  }
+
+  #onFile(peerId, transfer) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return transfer.cancel('the sender is not in the room');
+    this.#emit('file', { peer, from: peerId, transfer });
+  }
+
+  #requireJoined() {
+    if (this.#state === 'left' || this.#executor.disposed) {
+      throw new ChorusError('not-connected', 'the room has been left');
+    }
+  }
+
+  /** Peer ids for a `to` option: one or several ids or Peers; every peer when undefined. */
+  #targets(to) {
+    const ids = to === undefined ? [...this.peers.keys()]
+      : (Array.isArray(to) ? to : [to]).map((p) => (typeof p === 'string' ? p : p?.id));
+    for (const id of ids) {
+      if (!this.peers.has(id)) throw new ChorusError('not-connected', `no peer "${id}" in this room`, { peerId: id });
+    }
+    return ids;
   }
 
   #onPeerConnectionClosed(peerId) {

@@ -24,19 +24,22 @@ struct DataConfig {
   std::size_t default_chunk_bytes = 16 << 10;  // frame size while sctp.maxMessageSize is unknown
   std::size_t max_chunk_bytes = 256 << 10;     // Firefox announces ~1 GiB; no frame is bigger
 
-  // bufferedAmount ceilings per priority class on the reliable channel: control frames go
-  // almost always, app messages up to a few MiB, file data only while little is buffered so a
-  // message queued behind it waits milliseconds, not seconds. Chromium's send() throws at ~16 MiB.
+  // bufferedAmount ceilings per priority class on channel 0: control frames go almost always,
+  // app messages up to a few MiB (Chromium's send() throws at ~16 MiB). File data is paced on
+  // its own channel by a small ceiling and by the receiver's window.
   std::size_t control_high_water = 12 << 20;
   std::size_t message_high_water = 4 << 20;
-  std::size_t bulk_high_water = 1 << 20;
-  std::size_t low_water = 512 << 10;  // bufferedAmountLowThreshold: when to refill
+  std::size_t bulk_high_water = 256 << 10;
+  std::size_t low_water = 128 << 10;  // bufferedAmountLowThreshold: when to refill
   std::size_t unreliable_high_water = 1 << 20;
   std::size_t unreliable_low_water = 256 << 10;
 
   std::size_t file_read_bytes = 1 << 20;   // one Blob slice read by the glue
   std::size_t file_read_ahead = 2 << 20;   // read but unsent, per outgoing transfer
-  std::size_t receive_window = 16 << 20;   // unwritten bytes a receiver lets a sender have out
+  // Unwritten bytes a receiver lets a sender have out. It bounds the file data queued in the
+  // browsers' SCTP stacks ahead of a chat message: 1 MiB is ~100 ms at the ~10 MB/s Chromium
+  // reaches here, and more does not raise throughput (docs/BENCHMARKS.md, "DataChannel").
+  std::size_t receive_window = 1 << 20;
   std::size_t max_transfers = 32;          // per peer and direction
   double progress_interval_ms = 250;
 

@@ -30,6 +30,11 @@ DataConfig DataConfig::from_json(const Json& config) {
   read_size(config, "maxQueuedBytes", c.queue[0].max_queued_bytes, max_message, 1024.0 * (1 << 20));
   read_size(config, "receiveWindow", c.receive_window, 64 * 1024, 256.0 * (1 << 20));
   read_size(config, "maxTransfers", c.max_transfers, 1, 1024);
+  // Pacing of file data (measured defaults; docs/BENCHMARKS.md): bufferedAmount ceiling and
+  // refill mark of the bulk channel.
+  read_size(config, "bulkHighWater", c.bulk_high_water, 16 * 1024, 8.0 * (1 << 20));
+  read_size(config, "bulkLowWater", c.low_water, 0, static_cast<double>(c.bulk_high_water));
+  read_size(config, "maxChunkBytes", c.max_chunk_bytes, 1024, 1024.0 * 1024);
   if (auto v = get_number(config, "progressIntervalMs"); v && *v >= 0 && *v <= 60000) c.progress_interval_ms = *v;
   return c;
 }
@@ -77,6 +82,9 @@ void DataCore::handle(const Json& input, double now_ms) {
     if (auto* l = find(*peer)) l->channel_closed(static_cast<int>(*ch));
     return;
   }
+  if (t != "file-written" && t != "file-read-failed" && t != "cancel-transfer") {
+    return error_event(ErrorCode::UnknownType, "unknown data core input `" + t + "`");
+  }
   auto id = get_number(input, "transfer");
   if (!id || *id < 1 || *id > 4294967295.0 || *id != std::floor(*id)) {
     return error_event(ErrorCode::BadMessage, t + " needs a numeric `transfer` id");
@@ -94,15 +102,13 @@ void DataCore::handle(const Json& input, double now_ms) {
   if (t == "file-read-failed") {
     return l->file_read_failed(transfer, get_string(input, "message").value_or("unknown error"));
   }
-  if (t == "cancel-transfer") {
-    auto dir = get_string(input, "direction");
-    if (!dir || (*dir != "send" && *dir != "receive")) {
-      return error_event(ErrorCode::BadMessage, "cancel-transfer needs `direction` send or receive");
-    }
-    return l->cancel(transfer, *dir == "send" ? Direction::Send : Direction::Receive,
-                     get_string(input, "reason").value_or("cancelled"));
+  // cancel-transfer
+  auto dir = get_string(input, "direction");
+  if (!dir || (*dir != "send" && *dir != "receive")) {
+    return error_event(ErrorCode::BadMessage, "cancel-transfer needs `direction` send or receive");
   }
-  error_event(ErrorCode::UnknownType, "unknown data core input `" + t + "`");
+  l->cancel(transfer, *dir == "send" ? Direction::Send : Direction::Receive,
+            get_string(input, "reason").value_or("cancelled"));
 }
 
 void DataCore::receive(const std::string& peer, int channel, std::string_view bytes, double now_ms) {

@@ -1,0 +1,251 @@
+// Runs one DataCore (the DataChannel protocol, wasm/datachannel/) for a Room: feeds it what the
+// RTCDataChannels report (open, close, message, bufferedamountlow) and carries out what it
+// asks (send this frame, read this slice of a file, set a low-water mark). Priorities, chunking,
+// pacing, flow control and integrity are the core's decisions. Contract: docs/architecture.md,
+// "DataCore"; wire format: docs/protocol.md, "DataChannel frames".
+import { ChorusError } from './errors.js';
+import { FileTransfer } from './file-transfer.js';
+
+const now = () => performance.now();
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const KIND = { text: 1, json: 2, binary: 3 };
+
+/**
+ * The negotiated channels of every chorus peer connection (both sides create them with the
+ * same ids, so no in-band DataChannel establishment is needed).
+ */
+export const CHANNELS = Object.freeze([
+  { label: 'chorus', init: { negotiated: true, id: 0 } },
+  { label: 'chorus-unreliable', init: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 } },
+  { label: 'chorus-bulk', init: { negotiated: true, id: 2 } },
+]);
+
+export class DataPlane {
+  #core;
+  #host;
+  #links = new Map();     // peer id -> { pc, channels: RTCDataChannel[] }
+  #transfers = new Map(); // `${peer}/${direction}/${id}` -> FileTransfer
+  #sources = new Map();   // `${peer}/send/${id}` -> the Blob being sent
+  #timer = null;
+  #draining = false;
+
+  /**
+   * @param {any} mod the loaded wasm module
+   * @param {object} config DataConfig options (docs/architecture.md)
+   * @param {{onMessage(peerId: string, data: unknown, reliable: boolean): void,
+   *          onFile(peerId: string, transfer: FileTransfer): void,
+   *          onError(ev: {code: string, message: string, peer?: string}): void}} host
+   */
+  constructor(mod, config, host) {
+    this.#core = new mod.DataCore(JSON.stringify(config ?? {}));
+    this.#host = host;
+  }
+
+  /** Creates the chorus channels on a new peer connection and starts reporting on them. */
+  attach(peerId, pc) {
+    this.detach(peerId);
+    const channels = CHANNELS.map(({ label, init }, index) => {
+      const ch = pc.createDataChannel(label, init);
+      ch.binaryType = 'arraybuffer';
+      ch.onopen = () => this.#input({ type: 'channel-open', peer: peerId, channel: index, maxMessageSize: pc.sctp?.maxMessageSize ?? 0 });
+      ch.onclose = () => this.#input({ type: 'channel-closed', peer: peerId, channel: index });
+      ch.onbufferedamountlow = () => {
+        if (!this.#core) return;
+        this.#core.setBufferedAmount(peerId, index, ch.bufferedAmount);
+        this.#drain();
+      };
+      ch.onmessage = (e) => this.#receive(peerId, index, e.data);
+      return ch;
+    });
+    this.#links.set(peerId, { pc, channels });
+    return channels;
+  }
+
+  /** The peer connection is being closed or replaced: its channels count as closed. */
+  detach(peerId) {
+    const link = this.#links.get(peerId);
+    if (!link) return;
+    this.#links.delete(peerId);
+    link.channels.forEach((ch, index) => {
+      ch.onopen = ch.onclose = ch.onbufferedamountlow = ch.onmessage = null;
+      this.#input({ type: 'channel-closed', peer: peerId, channel: index });
+    });
+  }
+
+  /** The peer left the room: its transfers end and queued messages are dropped. */
+  removePeer(peerId) {
+    this.detach(peerId);
+    this.#input({ type: 'peer-removed', peer: peerId });
+  }
+
+  /**
+   * Queues `data` for each peer. Strings go as text, ArrayBuffers and views as binary, any
+   * other JSON value as json. Throws the core's verdict for the first peer that refuses it
+   * (the peers before it got the message).
+   */
+  send(peerIds, data, reliable) {
+    let kind, bytes;
+    if (typeof data === 'string') [kind, bytes] = [KIND.text, encoder.encode(data)];
+    else if (data instanceof ArrayBuffer) [kind, bytes] = [KIND.binary, new Uint8Array(data)];
+    else if (ArrayBuffer.isView(data)) [kind, bytes] = [KIND.binary, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+    else {
+      const text = JSON.stringify(data);
+      if (text === undefined) throw new TypeError('data must be a string, binary data or a JSON value');
+      [kind, bytes] = [KIND.json, encoder.encode(text)];
+    }
+    this.#requireCore();
+    for (const peerId of peerIds) {
+      this.#core.inbox(bytes.byteLength).set(bytes);
+      const verdict = this.#core.send(peerId, kind, reliable);
+      if (verdict) {
+        const { code, message } = JSON.parse(verdict);
+        this.#drain();
+        throw new ChorusError(code, message, { peerId });
+      }
+    }
+    this.#drain();
+  }
+
+  /** Starts sending `blob` to one peer; see Room.sendFile(). */
+  sendFile(peerId, blob, { name, type }) {
+    this.#requireCore();
+    const result = JSON.parse(this.#core.sendFile(peerId, blob.size, name, type, now()));
+    if (result.code) throw new ChorusError(result.code, result.message, { peerId });
+    const transfer = new FileTransfer({
+      id: result.transfer, direction: 'send', peerId, name, size: blob.size, type,
+      cancel: (reason) => this.#input({ type: 'cancel-transfer', peer: peerId, transfer: result.transfer, direction: 'send', reason }),
+    });
+    this.#transfers.set(`${peerId}/send/${result.transfer}`, transfer);
+    this.#sources.set(`${peerId}/send/${result.transfer}`, blob);
+    this.#drain();
+    return transfer;
+  }
+
+  dispose() {
+    for (const peerId of [...this.#links.keys()]) this.removePeer(peerId);
+    clearTimeout(this.#timer);
+    this.#core?.delete();
+    this.#core = null;
+  }
+
+  // --- the loop ---
+
+  #requireCore() {
+    if (!this.#core) throw new ChorusError('not-connected', 'the room has been left');
+  }
+
+  #input(input) {
+    if (!this.#core) return;
+    this.#core.handle(JSON.stringify(input), now());
+    this.#drain();
+  }
+
+  #receive(peerId, channel, data) {
+    if (!this.#core) return;
+    if (typeof data === 'string') {
+      // Every chorus frame is binary: a text message is not ours.
+      this.#host.onError({ code: 'bad-frame', message: 'dropped a text message on a chorus channel', peer: peerId });
+      return;
+    }
+    this.#core.inbox(data.byteLength).set(new Uint8Array(data));
+    this.#core.receive(peerId, channel, now());
+    this.#drain();
+  }
+
+  #drain() {
+    if (this.#draining || !this.#core) return;
+    this.#draining = true;
+    try {
+      for (let out = this.#core.poll(now()); out; out = this.#core?.poll(now())) {
+        const o = JSON.parse(out);
+        try {
+          this.#execute(o);
+        } catch (err) {
+          console.error('chorus: executing data output failed', out, err);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#armTimer();
+  }
+
+  #armTimer() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    const at = this.#core?.nextTimeout() ?? -1;
+    if (at < 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (!this.#core) return;
+      this.#core.handleTimeout(now());
+      this.#drain();
+    }, Math.max(0, at - now()));
+  }
+
+  #execute(o) {
+    if (o.action === 'send') {
+      const ch = this.#links.get(o.peer)?.channels[o.channel];
+      if (ch?.readyState !== 'open') return; // its close event is on the way
+      ch.send(this.#core.payload());
+      this.#core.setBufferedAmount(o.peer, o.channel, ch.bufferedAmount);
+      return;
+    }
+    if (o.action === 'configure-channel') {
+      const ch = this.#links.get(o.peer)?.channels[o.channel];
+      if (ch) ch.bufferedAmountLowThreshold = o.bufferedAmountLowThreshold;
+      return;
+    }
+    if (o.action === 'read-file') return this.#readFile(o);
+    const key = `${o.peer}/${o.direction}/${o.transfer}`;
+    switch (o.event) {
+      case 'message': return this.#host.onMessage(o.peer, this.#decode(o.kind), o.reliable);
+      case 'transfer-incoming': {
+        const transfer = new FileTransfer({
+          id: o.transfer, direction: 'receive', peerId: o.peer, name: o.name, size: o.size, type: o.type,
+          cancel: (reason) => this.#input({ type: 'cancel-transfer', peer: o.peer, transfer: o.transfer, direction: 'receive', reason }),
+        });
+        this.#transfers.set(key, transfer);
+        return this.#host.onFile(o.peer, transfer);
+      }
+      case 'file-data':
+        return this.#transfers.get(key)?._write(this.#core.payload(), o.offset, (bytes) => {
+          this.#input({ type: 'file-written', peer: o.peer, transfer: o.transfer, bytes });
+        });
+      case 'transfer-progress': return this.#transfers.get(key)?._progress(o);
+      case 'transfer-complete': return this.#end(key, (t) => t._complete(o));
+      case 'transfer-cancelled': return this.#end(key, (t) => t._cancelled(o));
+      case 'transfer-failed': return this.#end(key, (t) => t._failed(o));
+      case 'error': return this.#host.onError(o);
+      default: console.warn('chorus: unknown data output', o);
+    }
+  }
+
+  #decode(kind) {
+    const bytes = this.#core.payload();
+    if (kind === 'binary') return bytes.slice().buffer; // a copy: the view is wasm memory
+    const text = decoder.decode(bytes);
+    return kind === 'json' ? JSON.parse(text) : text; // the core checked the JSON
+  }
+
+  #end(key, fn) {
+    const t = this.#transfers.get(key);
+    if (!t) return;
+    this.#transfers.delete(key);
+    this.#sources.delete(key);
+    fn(t);
+  }
+
+  #readFile({ peer, transfer, offset, length }) {
+    const key = `${peer}/send/${transfer}`;
+    const blob = this.#sources.get(key);
+    if (!blob) return;
+    blob.slice(offset, offset + length).arrayBuffer().then((buf) => {
+      if (!this.#core || !this.#sources.has(key)) return; // ended while reading
+      this.#core.inbox(buf.byteLength).set(new Uint8Array(buf));
+      this.#core.fileData(peer, transfer, offset, now());
+      this.#drain();
+    }, (err) => this.#input({ type: 'file-read-failed', peer, transfer, message: String(err?.message ?? err) }));
+  }
+}
