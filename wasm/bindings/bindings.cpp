@@ -161,6 +161,16 @@ std::string parseServerMessage(const std::string& text) {
   return check(text, chorus::protocol::parse_server_message);
 }
 
+// One DataChannel frame, given as lowercase hex, for the shared frame vectors.
+std::string parseDataFrame(const std::string& hex) {
+  std::string bytes;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  }
+  return chorus::datachannel::frame_to_json(bytes);
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(chorus_core) {
@@ -197,4 +207,5 @@ EMSCRIPTEN_BINDINGS(chorus_core) {
       .function("connectionCount", &ServerCore::connectionCount);
   emscripten::function("parseClientMessage", &parseClientMessage);
   emscripten::function("parseServerMessage", &parseServerMessage);
+  emscripten::function("parseDataFrame", &parseDataFrame);
 }

@@ -1,5 +1,7 @@
 #include "datachannel/frame.hpp"
 
+#include "common/json.hpp"
+
 namespace chorus::datachannel {
 
 namespace {
@@ -104,6 +106,27 @@ void append_header(std::string& out, const Frame& f) {
   out.push_back(static_cast<char>(f.type == FrameType::Control ? static_cast<std::uint8_t>(f.control) : 0));
   write_be(out, f.id, 4);
   write_be(out, f.word, 8);
+}
+
+std::string frame_to_json(std::string_view bytes) {
+  auto parsed = parse_frame(bytes);
+  if (auto* err = std::get_if<FrameError>(&parsed)) return dump_json({{"error", to_string(err->code)}});
+  const Frame& f = std::get<Frame>(parsed);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : f.payload) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  Json ok = {{"type", type_name(f.type)}, {"flags", f.flags}, {"id", f.id}, {"payload", hex}};
+  if (is_message(f.type)) {
+    ok["offset"] = f.offset();
+    ok["total"] = f.total();
+  } else {
+    ok["word"] = f.word;  // below 2^53 for every type that is not a message
+  }
+  if (f.type == FrameType::Control) ok["control"] = f.control == ControlKind::Window ? "window" : "file-ack";
+  return dump_json({{"ok", ok}});
 }
 
 }  // namespace chorus::datachannel

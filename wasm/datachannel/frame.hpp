@@ -79,4 +79,9 @@ inline std::uint64_t message_word(std::uint32_t offset, std::uint32_t total) {
 // Wire name of a type ("text", "file-chunk" ...), for errors and tests.
 const char* type_name(FrameType type);
 
+// parse_frame() as JSON, the form the shared vectors (tests/vectors/datachannel.json) use:
+// {"ok": {"type", "flags", "id", "offset"+"total" | "word", "control"?, "payload" (hex)}}
+// or {"error": code}.
+std::string frame_to_json(std::string_view bytes);
+
 }  // namespace chorus::datachannel
