@@ -34,8 +34,18 @@ export type ChorusErrorCode =
   | 'negotiation-failed'
   /** client: getUserMedia failed */
   | 'media-unavailable'
-  /** client: a message was addressed to a peer without an open channel */
-  | 'not-connected';
+  /** client: a message or file for a peer that is unknown or without an open channel, or after leave */
+  | 'not-connected'
+  /** client: a DataChannel frame that breaks the format (truncated, unknown type, lying lengths, out of order) */
+  | 'bad-frame'
+  /** client: a peer has too many unfinished messages or transfers; the new one was dropped */
+  | 'reassembly-limit'
+  /** client: the send queue to that peer is over its limit (messages or bytes) */
+  | 'send-queue-full'
+  /** client: a received file's SHA-256 differs from the sender's */
+  | 'integrity-mismatch'
+  /** client: a transfer could not go on (its channel closed, the file could not be read) */
+  | 'transfer-failed';
 
 /** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
 export const ERROR_CODES: readonly ChorusErrorCode[];
@@ -81,10 +91,109 @@ export interface JoinOptions {
   media?: MediaOptions | MediaStream;
   /** Opaque token passed to the server in `join` (for servers that authenticate). */
   token?: string;
+  /** Limits and pacing of the DataChannel protocol; the defaults suit most apps. */
+  data?: DataOptions;
 }
 
-/** Data that can be sent over a peer's default DataChannel. */
-export type MessageData = string | ArrayBuffer | ArrayBufferView;
+/** DataChannel protocol options (docs/architecture.md, "DataCore"). */
+export interface DataOptions {
+  /** Largest message {@link Room.send} accepts and a peer may send us. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Bytes queued per peer on the reliable channel before send() throws `send-queue-full`. Default 32 MiB. */
+  maxQueuedBytes?: number;
+  /** File bytes a sender may have in flight beyond what we have written. Default 1 MiB. */
+  receiveWindow?: number;
+  /** Concurrent transfers per peer and direction. Default 32. */
+  maxTransfers?: number;
+  /** Minimum time between progress events of one transfer. Default 250 ms. */
+  progressIntervalMs?: number;
+}
+
+/**
+ * What {@link Room.send} takes: a string (arrives as a string), binary data (arrives as an
+ * ArrayBuffer) or any other JSON value (arrives parsed).
+ */
+export type MessageData = string | ArrayBuffer | ArrayBufferView | number | boolean | null | object;
+
+/** Progress of a transfer, on both sides. */
+export interface FileTransferProgressEvent extends RoomEvent {
+  readonly type: 'progress';
+  readonly transfer: FileTransfer;
+  readonly bytes: number;
+  readonly total: number;
+  /** Bytes per second over the last ~2 s (0 until known). */
+  readonly rate: number;
+  /** Seconds left at that rate; null while unknown. */
+  readonly eta: number | null;
+}
+export interface FileTransferCompleteEvent extends RoomEvent { readonly type: 'complete'; readonly transfer: FileTransfer; readonly sha256: string; }
+export interface FileTransferCancelEvent extends RoomEvent {
+  readonly type: 'cancel';
+  readonly transfer: FileTransfer;
+  /** Which side cancelled (`remote` also when the peer left). */
+  readonly by: 'local' | 'remote';
+  readonly reason: string;
+}
+export interface FileTransferErrorEvent extends RoomEvent {
+  readonly type: 'error';
+  readonly transfer: FileTransfer;
+  readonly code: ChorusErrorCode;
+  readonly message: string;
+}
+export interface FileTransferEventMap {
+  progress: FileTransferProgressEvent;
+  complete: FileTransferCompleteEvent;
+  cancel: FileTransferCancelEvent;
+  error: FileTransferErrorEvent;
+}
+
+/**
+ * One file on its way, on the sending side (from {@link Room.sendFile}) or the receiving side
+ * (the Room's `file` event). Completion means the receiver has every byte and both sides
+ * computed the same SHA-256.
+ */
+export class FileTransfer extends EventTarget {
+  private constructor();
+  /** The sender's transfer id (unique per peer and direction). */
+  readonly id: number;
+  readonly direction: 'send' | 'receive';
+  /** The other side's peer id. */
+  readonly peerId: string;
+  readonly name: string;
+  readonly size: number;
+  /** MIME type, as the sender gave it. */
+  readonly type: string;
+  /** Bytes sent (handed to the channel) or received so far. */
+  readonly bytes: number;
+  readonly rate: number;
+  readonly eta: number | null;
+  readonly state: 'active' | 'complete' | 'cancelled' | 'failed';
+  /** Lowercase hex SHA-256 of the file, once complete. */
+  readonly sha256: string | null;
+  /** The received file (receive side, complete, without {@link FileTransfer.writeTo}). */
+  readonly blob: Blob | null;
+  /** Resolves on completion; rejects with an AbortError DOMException on cancel, a ChorusError on failure. */
+  readonly done: Promise<FileTransfer>;
+  /** Stops the transfer on both sides. */
+  cancel(reason?: string): void;
+  /**
+   * Receive side: write into `stream` instead of collecting a Blob. Call from the `file` event
+   * handler, before data arrives; the sender is paced by the stream.
+   */
+  writeTo(stream: WritableStream<Uint8Array>): void;
+  addEventListener<K extends keyof FileTransferEventMap>(
+    type: K,
+    listener: (this: FileTransfer, ev: FileTransferEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof FileTransferEventMap>(
+    type: K,
+    listener: (this: FileTransfer, ev: FileTransferEventMap[K]) => any,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
 
 /** One remote participant, kept up to date by the Room. */
 export class Peer {
@@ -125,8 +234,17 @@ export interface RoomMessageEvent extends RoomEvent {
   readonly peer: Peer;
   /** The sender's peer id (same as `peer.id`). */
   readonly from: string;
-  /** Text arrives as a string, binary as an ArrayBuffer. */
-  readonly data: string | ArrayBuffer;
+  /** Text arrives as a string, binary as an ArrayBuffer, JSON as the parsed value. */
+  readonly data: unknown;
+  /** False when it came on the unreliable channel (`send(..., { reliable: false })`). */
+  readonly reliable: boolean;
+}
+export interface RoomFileEvent extends RoomEvent {
+  readonly type: 'file';
+  readonly peer: Peer;
+  readonly from: string;
+  /** The incoming file: listen for `progress`/`complete`, read `blob`, or `cancel()` it. */
+  readonly transfer: FileTransfer;
 }
 export interface RoomBroadcastEvent extends RoomEvent {
   readonly type: 'broadcast';
@@ -157,6 +275,7 @@ export interface RoomEventMap {
   peerleft: RoomPeerLeftEvent;
   track: RoomTrackEvent;
   message: RoomMessageEvent;
+  file: RoomFileEvent;
   broadcast: RoomBroadcastEvent;
   statechange: RoomStateChangeEvent;
   peerstatechange: RoomPeerStateChangeEvent;
@@ -196,14 +315,24 @@ export class Room extends EventTarget {
   readonly cameraEnabled: boolean;
 
   /**
-   * Sends over the default DataChannel to `to` (peer id, Peer, or an array of them), or to every
-   * peer when omitted. Until a peer's channel opens, messages are queued (at most 1024 messages /
-   * 8 MiB per peer) and sent in order when it does. All targets or none: nothing is sent when
-   * one target fails.
-   * @throws {ChorusError} `not-connected`: unknown peer, room left, or that peer's queue is full.
-   * @throws {RangeError} the message is larger than the connection's maximum message size.
+   * Sends peer to peer over the chorus DataChannel protocol to `to` (peer id, Peer, or an array
+   * of them), or to every peer when omitted. Messages of any size up to `maxMessageBytes` are
+   * chunked and interleaved with other traffic (a small message may overtake a large one sent
+   * before it); until a peer's channel opens they wait in a bounded queue. `reliable: false`
+   * uses the unordered channel without retransmissions.
+   * @throws {ChorusError} `not-connected` (unknown peer, room left), `message-too-large`,
+   *   `send-queue-full` (that peer's queue is full; peers listed before it got the message).
+   * @throws {TypeError} for a value that is not a string, binary data or JSON.
    */
-  send(data: MessageData, options?: { to?: string | Peer | ReadonlyArray<string | Peer> }): void;
+  send(data: MessageData, options?: { to?: string | Peer | ReadonlyArray<string | Peer>; reliable?: boolean }): void;
+
+  /**
+   * Sends a file (any Blob) to one peer: read in slices, paced by the receiver, with progress on
+   * both sides and a SHA-256 check at the end. The peer gets a `file` event.
+   * @throws {ChorusError} `not-connected` (unknown peer, channel not open), `send-queue-full`.
+   * @throws {TypeError} when `file` is not a Blob or `to` is not one peer.
+   */
+  sendFile(file: Blob, options: { to: string | Peer; name?: string; type?: string }): FileTransfer;
 
   /**
    * Relays a JSON value to every other peer through the signaling server (they get a
