@@ -1,6 +1,8 @@
-// The chorus demo: join a room, see everyone, talk, chat. All WebRTC work is the library's;
-// this file is only UI. Test hooks: window.chorus.room, tiles [data-peer-id][data-state],
-// #chat-log / #chat-input / #chat-send, #room-state[data-state], ?room=&name=&autojoin=1.
+// The chorus demo: join a room, see everyone, talk, chat, send files. All WebRTC work is the
+// library's; this file is only UI. Test hooks: window.chorus.room, tiles [data-peer-id][data-state],
+// #chat-log / #chat-input / #chat-send, #room-state[data-state], ?room=&name=&autojoin=1,
+// #transfer-list > .xfer[data-direction][data-state][data-peer-id][data-sha256] with
+// a.xfer-download (receiver, once complete) and .xfer-hash.
 import { Room } from '/js-glue/index.js';
 import { fitTiles } from '/web/layout.js';
 
@@ -13,7 +15,8 @@ const ui = {
   grid: $('#video-grid'), mic: $('#mic-toggle'), camera: $('#camera-toggle'),
   chatToggle: $('#chat-toggle'), chatClose: $('#chat-close'), unread: $('#chat-unread'),
   leave: $('#leave-button'), chatLog: $('#chat-log'), chatForm: $('#chat-form'),
-  chatInput: $('#chat-input'), tileTemplate: $('#tile-template'),
+  chatInput: $('#chat-input'), tileTemplate: $('#tile-template'), transfers: $('#transfers'),
+  transferList: $('#transfer-list'), filePicker: $('#file-picker'), transferTemplate: $('#transfer-template'),
 };
 
 let room = null;
@@ -103,6 +106,7 @@ function enterCall(r) {
   r.addEventListener('peerstatechange', (e) => updatePeerTile(e.peer));
   r.addEventListener('track', (e) => updatePeerTile(e.peer, true));
   r.addEventListener('message', (e) => onData(e.peer, e.data));
+  r.addEventListener('file', (e) => showTransfer(e.transfer, label(e.peer)));
   r.addEventListener('error', (e) => {
     console.warn('chorus error', e.code, e.message);
     if (!e.fatal) systemMessage(`Problem: ${e.message}`);
@@ -115,6 +119,7 @@ function exitCall(message) {
   const r = room;
   room = null;
   r.leave();
+  clearTransfers();
   for (const id of [...tiles.keys()]) removeTile(id);
   announced.clear();
   document.body.dataset.view = 'lobby';
@@ -144,6 +149,16 @@ function addTile(id, { name, stream, local = false }) {
     video.muted = true; // never hear yourself
   }
   tile.querySelector('.tile-name').textContent = name;
+  if (!local) {
+    const send = tile.querySelector('.tile-send');
+    send.title = `Send a file to ${name}`;
+    send.setAttribute('aria-label', send.title);
+    send.addEventListener('click', () => pickFilesFor(id));
+    tile.querySelector('.drop-text').textContent = `Send to ${name}`;
+  } else {
+    tile.querySelector('.tile-send').remove();
+    tile.querySelector('.drop-hint').remove();
+  }
   tile.querySelector('.avatar').dataset.initials = initials(name);
   video.srcObject = stream;
   play(video);
@@ -196,7 +211,10 @@ function play(video) {
   });
 }
 
-function relayout() { fitTiles(ui.grid, tiles.size); }
+function relayout() {
+  fitTiles(ui.grid, tiles.size);
+  markTrayOverflow();
+}
 new ResizeObserver(relayout).observe(ui.grid);
 
 function label(peer) { return peer.name || `Guest ${peer.id.slice(0, 4)}`; }
@@ -263,9 +281,10 @@ ui.chatForm.addEventListener('submit', (e) => {
 });
 
 function onData(peer, data) {
-  if (typeof data !== 'string') return;
-  let msg;
-  try { msg = JSON.parse(data); } catch { return; }
+  let msg = data; // JSON text from this demo; a JSON value from apps that send objects
+  if (typeof data === 'string') {
+    try { msg = JSON.parse(data); } catch { return; }
+  }
   if (msg?.type === 'media') {
     announced.set(peer.id, { mic: msg.mic !== false, camera: msg.camera !== false });
     return updatePeerTile(peer);
@@ -328,4 +347,224 @@ ui.chatClose.addEventListener('click', () => { document.body.dataset.chat = ''; 
 
 function flash(el) {
   el.animate([{ background: 'var(--ok)' }, { background: '' }], { duration: 600 });
+}
+
+// --- files: drop one on a peer's tile (or use its paperclip button) to send it to that peer ---
+
+const transfers = new Map(); // FileTransfer -> { el, url (receiver's blob URL), who, end (last event) }
+const MAX_TRANSFER_CARDS = 12; // finished cards beyond this are dropped, oldest first
+let pickFor = null;            // peer id the file picker was opened for
+let dropTile = null;           // the tile highlighted as the drop target
+let dragTimer = 0;
+
+function pickFilesFor(peerId) {
+  pickFor = peerId;
+  ui.filePicker.value = '';
+  ui.filePicker.click();
+}
+
+ui.filePicker.addEventListener('change', () => {
+  for (const file of ui.filePicker.files) sendFileTo(pickFor, file);
+  ui.filePicker.value = '';
+});
+
+function sendFileTo(peerId, file) {
+  if (!room) return;
+  const peer = room.peers.get(peerId);
+  const who = peer ? label(peer) : 'someone who left';
+  try {
+    showTransfer(room.sendFile(file, { to: peerId }), who);
+  } catch (err) {
+    // Not sent at all (e.g. the connection to that peer is not open yet): a failed card says why.
+    showTransfer({ direction: 'send', peerId, name: file.name, size: file.size, state: 'failed',
+      error: err }, who);
+  }
+}
+
+// Files dragged over the window: remote tiles show they accept them, the one under the pointer
+// is highlighted. A drop anywhere else is swallowed, so a missed tile does not navigate the call
+// away to the file. The dragging state clears itself when dragover events stop coming (the drag
+// left the window or ended) — more reliable than counting dragenter/dragleave over children.
+const carriesFiles = (e) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+const tileFor = (e) => {
+  const tile = e.target instanceof Element ? e.target.closest('.tile') : null;
+  return tile && !('local' in tile.dataset) && ui.grid.contains(tile) ? tile : null;
+};
+
+function onDragOver(e) {
+  if (!room || !carriesFiles(e)) return;
+  e.preventDefault();
+  const tile = tileFor(e);
+  e.dataTransfer.dropEffect = tile ? 'copy' : 'none';
+  document.body.dataset.dragging = 'files';
+  setDropTile(tile);
+  clearTimeout(dragTimer);
+  dragTimer = setTimeout(endDrag, 250);
+}
+document.addEventListener('dragenter', onDragOver);
+document.addEventListener('dragover', onDragOver);
+document.addEventListener('dragend', endDrag);
+document.addEventListener('drop', (e) => {
+  const files = e.dataTransfer?.files;
+  if (!files?.length && !carriesFiles(e)) return;
+  e.preventDefault();
+  endDrag();
+  const tile = tileFor(e);
+  if (!tile || !room) return;
+  for (const file of files) sendFileTo(tile.dataset.peerId, file);
+});
+
+function setDropTile(tile) {
+  if (tile === dropTile) return;
+  if (dropTile) delete dropTile.dataset.drop;
+  dropTile = tile;
+  if (tile) tile.dataset.drop = 'over';
+}
+
+function endDrag() {
+  clearTimeout(dragTimer);
+  setDropTile(null);
+  delete document.body.dataset.dragging;
+}
+
+/** Adds a card for `t` (a FileTransfer, or a plain record of one that could not start). */
+function showTransfer(t, who) {
+  const el = ui.transferTemplate.content.firstElementChild.cloneNode(true);
+  const entry = { el, url: null, who, end: null };
+  transfers.set(t, entry);
+  el.dataset.direction = t.direction;
+  el.dataset.peerId = t.peerId;
+  el.querySelector('.xfer-name').textContent = t.name || 'unnamed file';
+  el.querySelector('.xfer-name').title = t.name;
+  el.querySelector('.xfer-size').textContent = formatBytes(t.size);
+  el.querySelector('.xfer-peer').textContent = `${t.direction === 'send' ? 'to' : 'from'} ${who}`;
+  el.querySelector('.xfer-bar').setAttribute('aria-label', `${t.name}, ${t.direction === 'send' ? 'sent' : 'received'}`);
+  const cancel = el.querySelector('.xfer-cancel');
+  cancel.title = `Stop ${t.direction === 'send' ? 'sending' : 'receiving'} ${t.name}`;
+  cancel.addEventListener('click', () => t.cancel?.());
+  el.querySelector('.xfer-dismiss').addEventListener('click', () => removeTransfer(t));
+  if (t instanceof EventTarget) {
+    t.addEventListener('progress', () => scheduleRender(t));
+    for (const type of ['complete', 'cancel', 'error']) {
+      t.addEventListener(type, (e) => { entry.end = e; renderTransfer(t); });
+    }
+  } else {
+    entry.end = t.error;
+  }
+  ui.transferList.prepend(el); // newest first
+  ui.transfers.hidden = false;
+  renderTransfer(t);
+  trimTransfers();
+  markTrayOverflow();
+}
+
+// A tray taller than its room scrolls; its bottom edge fades while more cards are below.
+function markTrayOverflow() {
+  const { scrollHeight, scrollTop, clientHeight } = ui.transfers;
+  ui.transfers.toggleAttribute('data-more', scrollHeight - scrollTop - clientHeight > 2);
+}
+ui.transfers.addEventListener('scroll', markTrayOverflow, { passive: true });
+
+// Progress can come hundreds of times a second: draw at most once a frame.
+const dirty = new Set();
+function scheduleRender(t) {
+  if (dirty.has(t)) return;
+  dirty.add(t);
+  if (dirty.size === 1) requestAnimationFrame(() => {
+    for (const x of dirty) renderTransfer(x);
+    dirty.clear();
+  });
+}
+
+function renderTransfer(t) {
+  const entry = transfers.get(t);
+  if (!entry) return;
+  const { el } = entry;
+  const state = t.state;
+  el.dataset.state = state;
+  const fraction = state === 'complete' ? 1 : t.size > 0 ? Math.min(1, (t.bytes ?? 0) / t.size) : 0;
+  const bar = el.querySelector('.xfer-bar');
+  bar.style.setProperty('--progress', String(fraction));
+  bar.setAttribute('aria-valuenow', String(Math.round(fraction * 100)));
+  const detail = el.querySelector('.xfer-detail');
+  el.querySelector('.xfer-cancel').hidden = state !== 'active';
+  el.querySelector('.xfer-dismiss').hidden = state === 'active';
+
+  if (state === 'active') {
+    const pct = `${Math.floor(fraction * 100)}%`;
+    detail.textContent = t.rate > 0 ? `${pct} · ${formatRate(t.rate)} · ${formatEta(t.eta)}` : `${pct} · starting…`;
+  } else if (state === 'complete') {
+    el.dataset.sha256 = t.sha256 ?? '';
+    const hash = document.createElement('code');
+    hash.className = 'xfer-hash';
+    hash.textContent = (t.sha256 ?? '').slice(0, 12);
+    hash.title = `SHA-256 ${t.sha256}`;
+    detail.replaceChildren('✓ SHA-256 verified ', hash);
+    if (t.direction === 'receive' && t.blob && !entry.url) {
+      entry.url = URL.createObjectURL(t.blob);
+      const link = el.querySelector('.xfer-download');
+      link.href = entry.url;
+      link.download = t.name || 'download';
+      link.title = `Save ${t.name} (${formatBytes(t.blob.size)})`;
+      link.hidden = false;
+    }
+  } else if (state === 'cancelled') {
+    detail.textContent = describeCancel(entry.end, entry.who);
+  } else {
+    const err = entry.end ?? {};
+    detail.textContent = `Failed: ${err.message ?? 'unknown error'}`;
+    detail.title = err.code ?? '';
+  }
+  if (state !== 'active') detail.title ||= detail.textContent;
+}
+
+function describeCancel(ev, who) {
+  const reason = ev?.reason ?? '';
+  const generic = !reason || reason === 'cancelled' || reason === 'cancelled by the peer';
+  if (ev?.by === 'local') return generic ? 'You cancelled' : `Cancelled: ${reason}`;
+  if (reason === 'the peer left') return `Stopped: ${who} left`;
+  return generic ? `${who} cancelled` : `${who} cancelled: ${reason}`;
+}
+
+function removeTransfer(t) {
+  const entry = transfers.get(t);
+  if (!entry) return;
+  transfers.delete(t);
+  dirty.delete(t);
+  if (entry.url) URL.revokeObjectURL(entry.url);
+  entry.el.remove();
+  ui.transfers.hidden = transfers.size === 0;
+  markTrayOverflow();
+}
+
+function trimTransfers() {
+  const ended = [...transfers.keys()].filter((t) => t.state !== 'active'); // oldest first
+  for (const t of ended.slice(0, Math.max(0, transfers.size - MAX_TRANSFER_CARDS))) removeTransfer(t);
+}
+
+function clearTransfers() {
+  for (const t of [...transfers.keys()]) removeTransfer(t);
+  endDrag();
+}
+
+function formatBytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return i === 0 ? `${n} B` : `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}
+
+function formatRate(bytesPerSecond) {
+  const mb = bytesPerSecond / 1e6;
+  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB/s`;
+}
+
+function formatEta(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return 'estimating…';
+  if (seconds < 1) return 'almost done';
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} s left`;
+  if (s < 600) return `${Math.floor(s / 60)} min ${s % 60} s left`;
+  if (s < 3600) return `${Math.round(s / 60)} min left`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min left`;
 }
