@@ -123,11 +123,13 @@ void DataLink::cancel(std::uint32_t id, Direction d, std::string reason) {
   const bool known = d == Direction::Send ? sending_.count(id) > 0 : receiving_.count(id) > 0;
   if (!known) return;
   if (reason.size() > 1024) reason.resize(1024);
-  Frame f;
-  f.type = FrameType::FileCancel;
-  f.id = id;
-  f.flags = d == Direction::Receive ? kReply : 0;
-  queue_control(f, reason);
+  if (peer_knows(id, d)) {
+    Frame f;
+    f.type = FrameType::FileCancel;
+    f.id = id;
+    f.flags = d == Direction::Receive ? kReply : 0;
+    queue_control(f, reason);
+  }
   cancelled(id, d, "local", reason);
 }
 
@@ -210,9 +212,11 @@ void DataLink::on_message_frame(int ch, const Frame& f, double now_ms) {
 }
 
 void DataLink::on_file_begin(int ch, const Frame& f, double now_ms) {
-  if (receiving_.count(f.id) || forgotten(Direction::Receive, f.id)) {
+  if (receiving_.count(f.id)) {
     return error_event(ErrorCode::BadFrame, "file-begin for a transfer id already used; dropped");
   }
+  // Ended, refused, or cancelled before its begin arrived (on_file_cancel): stale, dropped.
+  if (forgotten(Direction::Receive, f.id)) return;
   auto refuse = [&](ErrorCode code, const std::string& why) {
     Frame c;
     c.type = FrameType::FileCancel;
@@ -310,6 +314,12 @@ void DataLink::on_file_cancel(const Frame& f) {
   const Direction d = (f.flags & kReply) ? Direction::Send : Direction::Receive;
   const bool known = d == Direction::Send ? sending_.count(f.id) > 0 : receiving_.count(f.id) > 0;
   if (!known) {
+    if (d == Direction::Receive) {
+      // A sender's cancel on channel 0 can overtake its file-begin on the bulk channel:
+      // remember the id, so that the begin is dropped when it comes.
+      if (!forgotten(d, f.id)) forget(d, f.id);
+      return;
+    }
     if (!forgotten(d, f.id)) error_event(ErrorCode::BadFrame, "file-cancel for an unknown transfer; dropped");
     return;
   }
@@ -504,7 +514,7 @@ void DataLink::cancelled(std::uint32_t id, Direction d, const char* by, const st
 
 void DataLink::failed(std::uint32_t id, Direction d, ErrorCode code, const std::string& message,
                       bool tell_peer) {
-  if (tell_peer) {
+  if (tell_peer && peer_knows(id, d)) {
     Frame f;
     f.type = FrameType::FileCancel;
     f.id = id;
@@ -552,6 +562,13 @@ void DataLink::forget(Direction d, std::uint32_t id) {
   auto& q = ended_[d == Direction::Send ? 0 : 1];
   q.push_back(id);
   if (q.size() > kRememberEnded) q.pop_front();
+}
+
+bool DataLink::peer_knows(std::uint32_t id, Direction d) const {
+  // The peer learns of our transfer from its file-begin; before that there is nothing to cancel.
+  if (d == Direction::Receive) return true;
+  auto it = sending_.find(id);
+  return it != sending_.end() && it->second.begun;
 }
 
 bool DataLink::forgotten(Direction d, std::uint32_t id) const {

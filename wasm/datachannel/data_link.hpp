@@ -106,6 +106,8 @@ class DataLink {
   Json transfer_event(const char* name, std::uint32_t id, Direction d) const;
   void forget(Direction d, std::uint32_t id);
   bool forgotten(Direction d, std::uint32_t id) const;
+  // Whether the peer has heard of transfer `id` (so a cancel must tell it).
+  bool peer_knows(std::uint32_t id, Direction d) const;
 
   std::string peer_;
   const DataConfig& config_;

@@ -63,8 +63,10 @@ Reassembler::Result Reassembler::add(const Frame& f, double now_ms) {
   std::memcpy(p.data.data() + offset, f.payload.data(), size);
   p.received += size;
   if (p.received == total) {
+    // drop() releases data.size() bytes: account for them before the data moves out.
+    partial_bytes_ -= total;
     r.message = Message{p.type, std::move(p.data)};
-    drop(it);
+    partials_.erase(it);
   }
   return r;
 }
