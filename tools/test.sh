@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test and stops at the first failing suite (non-zero exit):
-#   1. C++ unit tests (Catch2 through CTest), natively and under ASan + UBSan, then a bounded
-#      libFuzzer run over the signaling input paths
+#   1. C++ unit tests (Catch2 through CTest), natively and under ASan + UBSan, then bounded
+#      libFuzzer runs over the signaling and the DataChannel input paths (20 s each)
 #   2. Node tests: server, protocol vectors through the wasm module, the npm package
 #   3. end-to-end tests in headless Chromium, inside a fresh network namespace when
 #      tools/netns-run.sh exists (it falls back to the host when not root)
@@ -17,7 +17,7 @@ ctest --test-dir build/native --output-on-failure -j "$(nproc)" --timeout 300
 step "C++ unit tests under ASan + UBSan (ctest, build/asan)"
 ctest --test-dir build/asan --output-on-failure -j "$(nproc)" --timeout 600
 
-step "fuzzing the signaling parsers, room machine and client session (libFuzzer, 30 s)"
+step "fuzzing the signaling parsers, room machine and client session (libFuzzer, 20 s)"
 corpus=build/fuzz/corpus
 mkdir -p "$corpus"
 # Seeds: every shared protocol vector, and all client vectors as one multi-frame input.
@@ -28,10 +28,19 @@ node -e '
   all.forEach((c, i) => fs.writeFileSync(`${process.argv[1]}/vector-${i}`, c.input));
   fs.writeFileSync(`${process.argv[1]}/all-client-frames`, v.client.map((c) => c.input).join("\x1e"));
 ' "$corpus"
-./build/fuzz/signaling_fuzz -max_total_time=30 -max_len=8192 -rss_limit_mb=1024 -timeout=10 \
+./build/fuzz/signaling_fuzz -max_total_time=20 -max_len=8192 -rss_limit_mb=1024 -timeout=10 \
   -artifact_prefix=build/fuzz/ -print_final_stats=1 "$corpus" 2>build/fuzz/last-run.log ||
   { tail -40 build/fuzz/last-run.log; exit 1; }
 grep -E '^stat::number_of_executed_units' build/fuzz/last-run.log
+
+step "fuzzing DataChannel frames, reassembly and two DataCores back to back (libFuzzer, 20 s)"
+dc_corpus=build/fuzz/dc-corpus
+mkdir -p "$dc_corpus"
+./build/fuzz/datachannel_fuzz_seeds "$dc_corpus"  # a few valid scripts (see the fuzz target)
+./build/fuzz/datachannel_fuzz -max_total_time=20 -max_len=8192 -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix=build/fuzz/dc- -print_final_stats=1 "$dc_corpus" 2>build/fuzz/dc-last-run.log ||
+  { tail -40 build/fuzz/dc-last-run.log; exit 1; }
+grep -E '^stat::number_of_executed_units' build/fuzz/dc-last-run.log
 
 step "Node tests (tests/node)"
 node --test --test-timeout=120000 tests/node/
