@@ -271,7 +271,7 @@ TEST_CASE("silent sockets are closed by the heartbeat", "[server]") {
   REQUIRE(h.server.next_timeout().has_value());
 }
 
-TEST_CASE("an away peer's hold is bounded; overflowing it ends the seat", "[server]") {
+TEST_CASE("an away peer's hold is bounded: overflowing it ends the seat", "[server]") {
   ServerConfig config;
   SECTION("by frames") { config.max_pending_per_peer = 8; }
   SECTION("by bytes") { config.max_pending_bytes_per_peer = 8 * 80; }  // a frame is ~72 bytes

@@ -256,7 +256,7 @@ TEST_CASE("bad inputs from the glue or the server become error events", "[sessio
   CHECK(s.state() == ClientSession::State::Connecting);
 }
 
-TEST_CASE("signaling runs while getUserMedia is pending; offers wait for the media", "[session]") {
+TEST_CASE("signaling runs while getUserMedia is pending, offers wait for the media", "[session]") {
   World w;
   Client& a = w.add_client("ann", 1);
   Client& b = w.add_client("bob", 2);

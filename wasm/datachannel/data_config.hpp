@@ -24,11 +24,13 @@ struct DataConfig {
   std::size_t default_chunk_bytes = 16 << 10;  // frame size while sctp.maxMessageSize is unknown
   std::size_t max_chunk_bytes = 256 << 10;     // Firefox announces ~1 GiB; no frame is bigger
 
-  // bufferedAmount ceilings per priority class on channel 0: control frames go almost always,
-  // app messages up to a few MiB (Chromium's send() throws at ~16 MiB). File data is paced on
-  // its own channel by a small ceiling and by the receiver's window.
+  // bufferedAmount ceilings per priority class on channel 0: control frames go almost always
+  // (Chromium's send() throws at ~16 MiB); app messages up to 1 MiB, about 100 ms at the
+  // ~10 MB/s measured here, so a chat line or a window grant queued behind a big message waits
+  // no longer than that. File data is paced on its own channel by a small ceiling and by the
+  // receiver's window.
   std::size_t control_high_water = 12 << 20;
-  std::size_t message_high_water = 4 << 20;
+  std::size_t message_high_water = 1 << 20;
   std::size_t bulk_high_water = 256 << 10;
   std::size_t low_water = 128 << 10;  // bufferedAmountLowThreshold: when to refill
   std::size_t unreliable_high_water = 1 << 20;
@@ -41,6 +43,9 @@ struct DataConfig {
   // reaches here, and more does not raise throughput (docs/BENCHMARKS.md, "DataChannel").
   std::size_t receive_window = 1 << 20;
   std::size_t max_transfers = 32;          // per peer and direction
+  // Control frames waiting for channel 0. Only a peer that floods us while not reading fills
+  // this; what it then misses (refusals, grants) it brought on itself.
+  std::size_t max_control_frames = 4096;
   double progress_interval_ms = 250;
 
   // Reads the app-facing options (docs/architecture.md, "DataCore"); missing or invalid

@@ -23,6 +23,9 @@ namespace chorus::datachannel {
 class DataCore {
  public:
   explicit DataCore(DataConfig config = {});
+  // The links hold references to config_ and out_: a DataCore stays where it was made.
+  DataCore(const DataCore&) = delete;
+  DataCore& operator=(const DataCore&) = delete;
 
   // JSON inputs from the glue: channel-open, channel-closed, file-written, file-read-failed,
   // cancel-transfer, peer-removed (docs/architecture.md). Bad input becomes an `error` event.

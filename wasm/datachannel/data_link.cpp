@@ -481,6 +481,7 @@ void DataLink::grant(IncomingTransfer& t) {
 }
 
 void DataLink::queue_control(const Frame& f, std::string_view payload) {
+  if (control_.size() >= config_.max_control_frames) return;
   std::string frame;
   append_header(frame, f);
   frame += payload;
