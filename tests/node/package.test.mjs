@@ -48,7 +48,7 @@ async function nodeEval(code) {
 
 test('the tarball holds the runtime files and nothing from the source tree', () => {
   const files = new Set(packed.files.map((f) => f.path));
-  for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'js-glue/index.js',
+  for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'dist/chorus-server.mjs', 'dist/chorus-server.wasm', 'js-glue/index.js',
     'js-glue/index.d.ts', 'tools/server/server.mjs', 'tools/server/static.mjs', 'tools/server/cli.mjs']) {
     assert.ok(files.has(f), `missing ${f}`);
   }
@@ -69,13 +69,13 @@ test('import "chorus-rtc" works in Node without browser globals', async () => {
   assert.equal(typesLine, 'function function');
 });
 
-test('the wasm module in the package instantiates in Node', async () => {
+test('the server\'s wasm module in the package instantiates in Node', async () => {
   const out = await nodeEval(`
     import { pathToFileURL } from 'node:url';
     import { createRequire } from 'node:module';
     const require = createRequire(import.meta.url);
     const dir = require.resolve('chorus-rtc/package.json').replace(/package\\.json$/, '');
-    const { default: create } = await import(pathToFileURL(dir + 'dist/chorus-core.mjs'));
+    const { default: create } = await import(pathToFileURL(dir + 'dist/chorus-server.mjs'));
     const mod = await create();
     const core = new mod.ServerCore('{}');
     core.handleConnect(1, 0);

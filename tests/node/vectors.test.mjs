@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createChorusCore from '../../dist/chorus-core.mjs';
+import createChorusServer from '../../dist/chorus-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VECTORS_DIR = path.join(ROOT, 'tests/vectors');
@@ -18,9 +19,11 @@ const STATE_CODES = new Set(['not-joined', 'already-joined', 'room-full', 'unkno
 /** Error codes a frame earns on its own. */
 const FRAME_CODES = new Set(['bad-json', 'bad-message', 'unknown-type', 'unsupported-version', 'message-too-large']);
 
-let mod;
+let mod;      // the server's module: ServerCore
+let browser;  // the browser's module: the same parsers are linked into it
 before(async () => {
-  mod = await createChorusCore();
+  mod = await createChorusServer();
+  browser = await createChorusCore();
 });
 
 test('the vectors file has cases for both directions', () => {
@@ -37,8 +40,8 @@ for (const [section, fn] of [['client', 'parseClientMessage'], ['server', 'parse
   describe(`${section} vectors through ${fn}`, () => {
     for (const v of protocol[section]) {
       test(v.name, () => {
-        const result = JSON.parse(mod[fn](v.input));
-        assert.deepEqual(result, v.expect);
+        assert.deepEqual(JSON.parse(mod[fn](v.input)), v.expect);
+        assert.deepEqual(JSON.parse(browser[fn](v.input)), v.expect, 'the browser module agrees');
       });
     }
   });

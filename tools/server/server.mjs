@@ -1,7 +1,7 @@
 // The chorus-rtc reference signaling server.
 //
 // The room logic is the sans-IO ServerCore from the wasm module (wasm/signaling/, built to
-// dist/chorus-core.mjs). This file only moves bytes: it gives every WebSocket a connection id,
+// dist/chorus-server.mjs). This file only moves bytes: it gives every WebSocket a connection id,
 // reports connect / message / close to the core with the current time, executes the actions
 // the core returns from poll() (send, close), and keeps one timer for core.nextTimeout().
 // Static files (the demo pages) are served on the same port (static.mjs).
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
-import createChorusCore from '../../dist/chorus-core.mjs';
+import createChorusServer from '../../dist/chorus-server.mjs';
 import { createStaticHandler } from './static.mjs';
 
 /** The package root: tools/server/ is two levels below it (also in an installed package). */
@@ -36,7 +36,7 @@ const MAX_TIMER_DELAY_MS = 0x7fffffff;
  * server's machine cannot leave another server's memory in an unknown state.
  */
 export function instantiateCore() {
-  return createChorusCore();
+  return createChorusServer();
 }
 
 /** 128 bits of entropy as four uint32 words (JS numbers cannot hold 64-bit integers). */

@@ -1,24 +1,21 @@
-// embind surface of the core (docs/architecture.md). Only conversion lives here: JSON text in,
-// JSON text out, numbers for times. No decision is taken in this file.
+// embind surface of the browser module, dist/chorus-core.{mjs,wasm} (docs/architecture.md):
+// ClientCore and DataCore. Only conversion lives here: JSON text and byte views in and out,
+// numbers for times. No decision is taken in this file.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
 #include <string>
 
+#include "bindings/config.hpp"
 #include "common/json.hpp"
 #include "datachannel/data_core.hpp"
+#include "datachannel/frame.hpp"
 #include "signaling/client_session.hpp"
-#include "signaling/protocol.hpp"
-#include "signaling/room_server.hpp"
 
 namespace {
 
 using chorus::Json;
-
-Json config_from(const std::string& text) {
-  auto value = chorus::parse_json(text);
-  return value && value->is_object() ? *value : Json::object();
-}
+using chorus::bindings::config_from;
 
 class ClientCore {
  public:
@@ -104,63 +101,6 @@ class DataCore {
   std::string payload_, inbox_;
 };
 
-class ServerCore {
- public:
-  explicit ServerCore(const std::string& config)
-      : server_(chorus::ServerConfig::from_json(config_from(config))) {}
-
-  void handleConnect(double conn, double now_ms) { server_.handle_connect(id(conn), now_ms); }
-  // Four uint32 words of fresh OS entropy (the host calls this per connection).
-  void addEntropy(double a, double b, double c, double d) {
-    auto word = [](double v) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)); };
-    server_.add_entropy(word(a) | (word(b) << 32), word(c) | (word(d) << 32));
-  }
-  void handleMessage(double conn, const std::string& data, bool is_binary, double byte_length,
-                     double now_ms) {
-    server_.handle_message(id(conn), data, is_binary, static_cast<std::size_t>(byte_length), now_ms);
-  }
-  void handleClose(double conn, int code, double now_ms) { server_.handle_close(id(conn), code, now_ms); }
-  void handleTimeout(double now_ms) { server_.handle_timeout(now_ms); }
-  std::string poll() {
-    auto out = server_.poll();
-    if (!out) return {};
-    Json j = {{"action", out->kind == chorus::ServerOutput::Kind::Send ? "send" : "close"},
-              {"conn", out->conn}};
-    if (out->kind == chorus::ServerOutput::Kind::Send) {
-      j["data"] = std::move(out->data);
-    } else {
-      j["code"] = out->code;
-      j["reason"] = out->reason;
-    }
-    return chorus::dump_json(j);
-  }
-  double nextTimeout() const { return server_.next_timeout().value_or(-1); }
-  double roomCount() const { return static_cast<double>(server_.room_count()); }
-  double connectionCount() const { return static_cast<double>(server_.connection_count()); }
-
- private:
-  static chorus::ConnId id(double conn) { return static_cast<chorus::ConnId>(conn); }
-  chorus::RoomServer server_;
-};
-
-// Parses one frame and returns {"ok": canonical form} or {"error": code}: what the shared
-// protocol vectors (tests/vectors/protocol.json) check.
-template <typename Parse>
-std::string check(const std::string& text, Parse parse) {
-  auto parsed = parse(text);
-  if (auto* err = std::get_if<chorus::protocol::ProtocolError>(&parsed)) {
-    return chorus::dump_json({{"error", chorus::to_string(err->code)}});
-  }
-  return chorus::dump_json({{"ok", chorus::protocol::to_json(std::get<0>(parsed))}});
-}
-
-std::string parseClientMessage(const std::string& text) {
-  return check(text, chorus::protocol::parse_client_message);
-}
-std::string parseServerMessage(const std::string& text) {
-  return check(text, chorus::protocol::parse_server_message);
-}
-
 // One DataChannel frame, given as lowercase hex, for the shared frame vectors.
 std::string parseDataFrame(const std::string& hex) {
   std::string bytes;
@@ -173,7 +113,7 @@ std::string parseDataFrame(const std::string& hex) {
 
 }  // namespace
 
-EMSCRIPTEN_BINDINGS(chorus_core) {
+EMSCRIPTEN_BINDINGS(chorus_client) {
   emscripten::class_<ClientCore>("ClientCore")
       .constructor<std::string>()
       .function("handle", &ClientCore::handle)
@@ -194,18 +134,5 @@ EMSCRIPTEN_BINDINGS(chorus_core) {
       .function("poll", &DataCore::poll)
       .function("payload", &DataCore::payload)
       .function("nextTimeout", &DataCore::nextTimeout);
-  emscripten::class_<ServerCore>("ServerCore")
-      .constructor<std::string>()
-      .function("handleConnect", &ServerCore::handleConnect)
-      .function("addEntropy", &ServerCore::addEntropy)
-      .function("handleMessage", &ServerCore::handleMessage)
-      .function("handleClose", &ServerCore::handleClose)
-      .function("handleTimeout", &ServerCore::handleTimeout)
-      .function("poll", &ServerCore::poll)
-      .function("nextTimeout", &ServerCore::nextTimeout)
-      .function("roomCount", &ServerCore::roomCount)
-      .function("connectionCount", &ServerCore::connectionCount);
-  emscripten::function("parseClientMessage", &parseClientMessage);
-  emscripten::function("parseServerMessage", &parseServerMessage);
   emscripten::function("parseDataFrame", &parseDataFrame);
 }
