@@ -29,6 +29,7 @@ export class DataPlane {
   #sources = new Map();   // `${peer}/send/${id}` -> the Blob being sent
   #timer = null;
   #draining = false;
+  #disposeRequested = false;
 
   /**
    * @param {any} mod the loaded wasm module
@@ -48,7 +49,11 @@ export class DataPlane {
     const channels = CHANNELS.map(({ label, init }, index) => {
       const ch = pc.createDataChannel(label, init);
       ch.binaryType = 'arraybuffer';
-      ch.onopen = () => this.#input({ type: 'channel-open', peer: peerId, channel: index, maxMessageSize: pc.sctp?.maxMessageSize ?? 0 });
+      ch.onopen = () => {
+        // The spec's "no limit" is Infinity, which JSON cannot carry: the core caps frames anyway.
+        const max = pc.sctp?.maxMessageSize ?? 0;
+        this.#input({ type: 'channel-open', peer: peerId, channel: index, maxMessageSize: Number.isFinite(max) ? max : 2 ** 30 });
+      };
       ch.onclose = () => this.#input({ type: 'channel-closed', peer: peerId, channel: index });
       ch.onbufferedamountlow = () => {
         if (!this.#core) return;
@@ -73,22 +78,24 @@ export class DataPlane {
     });
   }
 
-  /** The peer left the room: its transfers end and queued messages are dropped. */
+  /** The peer left the room: its transfers end (cancelled by `remote`), queued messages are dropped. */
   removePeer(peerId) {
-    this.detach(peerId);
     this.#input({ type: 'peer-removed', peer: peerId });
+    this.detach(peerId);
   }
 
   /**
-   * Queues `data` for each peer. Strings go as text, ArrayBuffers and views as binary, any
-   * other JSON value as json. Throws the core's verdict for the first peer that refuses it
-   * (the peers before it got the message).
+   * Queues `data` for each peer, or for none: the core's verdict for every peer is asked first
+   * and the first refusal is thrown. Strings go as text, ArrayBuffers and views as binary, any
+   * other JSON value as json.
    */
   send(peerIds, data, reliable) {
     let kind, bytes;
+    const tag = Object.prototype.toString.call(data);
     if (typeof data === 'string') [kind, bytes] = [KIND.text, encoder.encode(data)];
-    else if (data instanceof ArrayBuffer) [kind, bytes] = [KIND.binary, new Uint8Array(data)];
+    else if (tag === '[object ArrayBuffer]') [kind, bytes] = [KIND.binary, new Uint8Array(data)];
     else if (ArrayBuffer.isView(data)) [kind, bytes] = [KIND.binary, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+    else if (tag === '[object Blob]' || tag === '[object File]') throw new TypeError('send a Blob or File with sendFile()');
     else {
       const text = JSON.stringify(data);
       if (text === undefined) throw new TypeError('data must be a string, binary data or a JSON value');
@@ -96,13 +103,15 @@ export class DataPlane {
     }
     this.#requireCore();
     for (const peerId of peerIds) {
-      this.#core.inbox(bytes.byteLength).set(bytes);
-      const verdict = this.#core.send(peerId, kind, reliable);
+      const verdict = this.#core.canSend(peerId, bytes.byteLength, reliable);
       if (verdict) {
         const { code, message } = JSON.parse(verdict);
-        this.#drain();
         throw new ChorusError(code, message, { peerId });
       }
+    }
+    for (const peerId of peerIds) {
+      this.#core.inbox(bytes.byteLength).set(bytes);
+      this.#core.send(peerId, kind, reliable);
     }
     this.#drain();
   }
@@ -122,11 +131,10 @@ export class DataPlane {
     return transfer;
   }
 
+  /** Frees the core once the current drain is over; transfers still active fail with `not-connected`. */
   dispose() {
-    for (const peerId of [...this.#links.keys()]) this.removePeer(peerId);
-    clearTimeout(this.#timer);
-    this.#core?.delete();
-    this.#core = null;
+    this.#disposeRequested = true;
+    if (!this.#draining) this.#release();
   }
 
   // --- the loop ---
@@ -153,6 +161,17 @@ export class DataPlane {
     this.#drain();
   }
 
+  #release() {
+    if (!this.#core) return;
+    for (const peerId of [...this.#links.keys()]) this.removePeer(peerId);
+    clearTimeout(this.#timer);
+    this.#core.delete();
+    this.#core = null;
+    for (const t of this.#transfers.values()) t._failed({ code: 'not-connected', message: 'the room was left' });
+    this.#transfers.clear();
+    this.#sources.clear();
+  }
+
   #drain() {
     if (this.#draining || !this.#core) return;
     this.#draining = true;
@@ -168,7 +187,8 @@ export class DataPlane {
     } finally {
       this.#draining = false;
     }
-    this.#armTimer();
+    if (this.#disposeRequested) this.#release();
+    else this.#armTimer();
   }
 
   #armTimer() {
@@ -187,8 +207,17 @@ export class DataPlane {
   #execute(o) {
     if (o.action === 'send') {
       const ch = this.#links.get(o.peer)?.channels[o.channel];
-      if (ch?.readyState !== 'open') return; // its close event is on the way
-      ch.send(this.#core.payload());
+      try {
+        if (ch?.readyState !== 'open') throw new DOMException(`channel ${o.channel} is ${ch?.readyState ?? 'gone'}`, 'InvalidStateError');
+        ch.send(this.#core.payload());
+      } catch (err) {
+        // A frame the core counts as sent is lost: the channel cannot be trusted any more.
+        // The core hears it closed (transfers fail, partial messages start over on the next
+        // connection) and so does the peer.
+        console.warn('chorus: DataChannel send failed; closing the channel', err);
+        ch?.close();
+        return this.#input({ type: 'channel-closed', peer: o.peer, channel: o.channel });
+      }
       this.#core.setBufferedAmount(o.peer, o.channel, ch.bufferedAmount);
       return;
     }

@@ -35,7 +35,8 @@ export class FileTransfer extends EventTarget {
 
   #cancel;
   #settle;
-  #sink = null;        // WritableStreamDefaultWriter when the app gave a stream
+  #sink = null;        // Promise<WritableStreamDefaultWriter> when the app gave a stream
+  #writeError = null;
   #parts = [];         // Blob parts while collecting
   #merged = [];
   #partBytes = 0;
@@ -58,15 +59,17 @@ export class FileTransfer extends EventTarget {
   }
 
   /**
-   * Receive side: writes the file into `stream` (e.g. from showSaveFilePicker()) instead of a
-   * Blob. Call it from the `file` event handler, before any data arrives. The sender is paced
-   * by how fast the stream accepts data.
-   * @param {WritableStream<Uint8Array>} stream
+   * Receive side: writes the file into `stream` instead of a Blob. Call it from the `file` event
+   * handler, before any data arrives. `stream` may be a promise (e.g. of
+   * `(await showSaveFilePicker()).createWritable()`): data waits for it, bounded by the receive
+   * window, and the sender is paced by how fast the stream accepts data.
+   * @param {WritableStream<Uint8Array>|Promise<WritableStream<Uint8Array>>} stream
    */
   writeTo(stream) {
     if (this.direction !== 'receive') throw new TypeError('writeTo() is for received files');
     if (this.#started) throw new DOMException('data has already arrived', 'InvalidStateError');
-    this.#sink = stream.getWriter();
+    this.#sink = Promise.resolve(stream).then((s) => s.getWriter());
+    this.#writes = this.#sink.then(() => {}, (err) => this.#writeFailed(err));
   }
 
   // --- called by the DataPlane ---
@@ -77,8 +80,11 @@ export class FileTransfer extends EventTarget {
     const end = offset + bytes.byteLength;
     if (this.#sink) {
       const copy = bytes.slice(); // the view points into wasm memory
-      this.#writes = this.#writes.then(() => this.#sink.write(copy)).then(() => written(end),
-        (err) => this.cancel(`writing the file failed: ${err?.message ?? err}`));
+      this.#writes = this.#writes.then(async () => {
+        if (this.#writeError) return;
+        await (await this.#sink).write(copy);
+        written(end);
+      }).catch((err) => this.#writeFailed(err));
       return;
     }
     this.#parts.push(new Blob([bytes]));
@@ -101,7 +107,11 @@ export class FileTransfer extends EventTarget {
     if (this.direction === 'receive') {
       if (this.#sink) {
         await this.#writes;
-        await this.#sink.close().catch(() => {});
+        if (!this.#writeError) await (await this.#sink).close().catch((err) => this.#writeFailed(err));
+        // Every byte arrived and matched, but the app's stream did not take them all.
+        if (this.#writeError) {
+          return this._failed({ code: 'transfer-failed', message: `writing the file failed: ${this.#writeError?.message ?? this.#writeError}` });
+        }
       } else {
         this.#mergeParts();
         this.blob = new Blob(this.#merged, { type: this.type });
@@ -127,11 +137,17 @@ export class FileTransfer extends EventTarget {
     this.#settle.reject(new ChorusError(code, message, { peerId: this.peerId }));
   }
 
+  #writeFailed(err) {
+    if (this.#writeError) return;
+    this.#writeError = err ?? new Error('write failed');
+    this.cancel(`writing the file failed: ${err?.message ?? err}`);
+  }
+
   #end(state) {
     this.state = state;
     this.#parts = [];
     this.#merged = [];
-    this.#sink?.abort().catch(() => {});
+    this.#sink?.then((w) => w.abort(), () => {}).catch(() => {});
   }
 
   #mergeParts() {

@@ -107,6 +107,14 @@ export interface DataOptions {
   maxTransfers?: number;
   /** Minimum time between progress events of one transfer. Default 250 ms. */
   progressIntervalMs?: number;
+  /** Incoming files larger than this are refused (the sender sees a cancel). Default 2^53. */
+  maxFileBytes?: number;
+  /** Pacing (measured defaults, docs/BENCHMARKS.md): bufferedAmount ceiling of the file channel. Default 256 KiB. */
+  bulkHighWater?: number;
+  /** bufferedAmountLowThreshold of channels 0 and 2; kept at most half of bulkHighWater. Default 128 KiB. */
+  bulkLowWater?: number;
+  /** Largest frame, whatever sctp.maxMessageSize allows. Default 256 KiB. */
+  maxChunkBytes?: number;
 }
 
 /**
@@ -178,9 +186,10 @@ export class FileTransfer extends EventTarget {
   cancel(reason?: string): void;
   /**
    * Receive side: write into `stream` instead of collecting a Blob. Call from the `file` event
-   * handler, before data arrives; the sender is paced by the stream.
+   * handler, before data arrives; the sender is paced by the stream. A promise of a stream
+   * (e.g. from a save-file picker) is fine: data waits for it, bounded by the receive window.
    */
-  writeTo(stream: WritableStream<Uint8Array>): void;
+  writeTo(stream: WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>): void;
   addEventListener<K extends keyof FileTransferEventMap>(
     type: K,
     listener: (this: FileTransfer, ev: FileTransferEventMap[K]) => any,
@@ -320,9 +329,10 @@ export class Room extends EventTarget {
    * chunked and interleaved with other traffic (a small message may overtake a large one sent
    * before it); until a peer's channel opens they wait in a bounded queue. `reliable: false`
    * uses the unordered channel without retransmissions.
+   * All targets or none: when one peer refuses it, nobody gets it.
    * @throws {ChorusError} `not-connected` (unknown peer, room left), `message-too-large`,
-   *   `send-queue-full` (that peer's queue is full; peers listed before it got the message).
-   * @throws {TypeError} for a value that is not a string, binary data or JSON.
+   *   `send-queue-full` (that peer's queue is full).
+   * @throws {TypeError} for a Blob (use sendFile) or a value that is not a string, binary data or JSON.
    */
   send(data: MessageData, options?: { to?: string | Peer | ReadonlyArray<string | Peer>; reliable?: boolean }): void;
 

@@ -116,8 +116,9 @@ export class Room extends EventTarget {
    * until a peer's channel opens they wait in a bounded queue.
    * `reliable: false` sends on the unordered channel without retransmissions: for data that is
    * worthless when late.
+   * All targets or none: when one peer refuses it, nobody gets it.
    * @throws {ChorusError} 'not-connected' (unknown peer, room left), 'message-too-large',
-   *   'send-queue-full' (that peer's queue is over its limit; peers before it got the message)
+   *   'send-queue-full' (that peer's queue is over its limit)
    */
   send(data, { to, reliable = true } = {}) {
     this.#requireJoined();

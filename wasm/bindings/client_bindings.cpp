@@ -66,6 +66,12 @@ class DataCore {
     auto r = core_.send(peer, static_cast<chorus::datachannel::FrameType>(kind), inbox_, reliable);
     return r.error ? result(r) : std::string();
   }
+  // What send() would answer for `size` bytes, without queueing: "" or {"code","message"}.
+  std::string canSend(const std::string& peer, double size, bool reliable) {
+    const auto n = static_cast<std::size_t>(size >= 0 && size < 4294967296.0 ? size : 4294967295.0);
+    auto r = core_.check_send(peer, n, reliable);
+    return r.error ? result(r) : std::string();
+  }
   // Returns {"transfer": id} or {"code","message"} JSON.
   std::string sendFile(const std::string& peer, double size, const std::string& name,
                        const std::string& mime, double now_ms) {
@@ -128,6 +134,7 @@ EMSCRIPTEN_BINDINGS(chorus_client) {
       .function("receive", &DataCore::receive)
       .function("setBufferedAmount", &DataCore::setBufferedAmount)
       .function("send", &DataCore::send)
+      .function("canSend", &DataCore::canSend)
       .function("sendFile", &DataCore::sendFile)
       .function("fileData", &DataCore::fileData)
       .function("handleTimeout", &DataCore::handleTimeout)

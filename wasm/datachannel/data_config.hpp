@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "common/json.hpp"
 #include "datachannel/message_queue.hpp"
@@ -23,6 +24,7 @@ struct DataConfig {
 
   std::size_t default_chunk_bytes = 16 << 10;  // frame size while sctp.maxMessageSize is unknown
   std::size_t max_chunk_bytes = 256 << 10;     // Firefox announces ~1 GiB; no frame is bigger
+  std::size_t unreliable_chunk_bytes = 16 << 10;  // ~12 packets: one loss drops the whole frame
 
   // bufferedAmount ceilings per priority class on channel 0: control frames go almost always
   // (Chromium's send() throws at ~16 MiB); app messages up to 1 MiB, about 100 ms at the
@@ -33,8 +35,8 @@ struct DataConfig {
   std::size_t message_high_water = 1 << 20;
   std::size_t bulk_high_water = 256 << 10;
   std::size_t low_water = 128 << 10;  // bufferedAmountLowThreshold: when to refill
-  std::size_t unreliable_high_water = 1 << 20;
-  std::size_t unreliable_low_water = 256 << 10;
+  std::size_t unreliable_high_water = 256 << 10;  // late data is worthless: queue little
+  std::size_t unreliable_low_water = 64 << 10;
 
   std::size_t file_read_bytes = 1 << 20;   // one Blob slice read by the glue
   std::size_t file_read_ahead = 2 << 20;   // read but unsent, per outgoing transfer
@@ -43,6 +45,7 @@ struct DataConfig {
   // reaches here, and more does not raise throughput (docs/BENCHMARKS.md, "DataChannel").
   std::size_t receive_window = 1 << 20;
   std::size_t max_transfers = 32;          // per peer and direction
+  std::uint64_t max_file_bytes = 1ULL << 53;  // larger incoming files are refused
   // Control frames waiting for channel 0. Only a peer that floods us while not reading fills
   // this; what it then misses (refusals, grants) it brought on itself.
   std::size_t max_control_frames = 4096;

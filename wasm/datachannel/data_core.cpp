@@ -29,12 +29,17 @@ DataConfig DataConfig::from_json(const Json& config) {
   }
   read_size(config, "maxQueuedBytes", c.queue[0].max_queued_bytes, max_message, 1024.0 * (1 << 20));
   read_size(config, "receiveWindow", c.receive_window, 64 * 1024, 256.0 * (1 << 20));
-  read_size(config, "maxTransfers", c.max_transfers, 1, 1024);
+  read_size(config, "maxTransfers", c.max_transfers, 1, 256);
+  if (auto v = get_number(config, "maxFileBytes"); v && *v >= 0 && *v <= 9007199254740992.0) {
+    c.max_file_bytes = static_cast<std::uint64_t>(*v);
+  }
   // Pacing of file data (measured defaults; docs/BENCHMARKS.md): bufferedAmount ceiling and
   // refill mark of the bulk channel.
   read_size(config, "bulkHighWater", c.bulk_high_water, 16 * 1024, 8.0 * (1 << 20));
   read_size(config, "bulkLowWater", c.low_water, 0, static_cast<double>(c.bulk_high_water));
   read_size(config, "maxChunkBytes", c.max_chunk_bytes, 1024, 1024.0 * 1024);
+  // The refill mark must sit below the ceiling, or bufferedamountlow never brings more.
+  c.low_water = std::min(c.low_water, c.bulk_high_water / 2);
   if (auto v = get_number(config, "progressIntervalMs"); v && *v >= 0 && *v <= 60000) c.progress_interval_ms = *v;
   return c;
 }
@@ -126,6 +131,10 @@ void DataCore::set_buffered(const std::string& peer, int channel, double amount)
 SendResult DataCore::send(const std::string& peer, FrameType type, std::string data, bool reliable) {
   if (!is_message(type)) return {ErrorCode::BadMessage, "not a message type", 0};
   return link(peer).send(type, std::move(data), reliable);
+}
+
+SendResult DataCore::check_send(const std::string& peer, std::size_t size, bool reliable) {
+  return link(peer).check_send(size, reliable);
 }
 
 SendResult DataCore::send_file(const std::string& peer, std::uint64_t size, std::string name,

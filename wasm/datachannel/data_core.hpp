@@ -36,6 +36,9 @@ class DataCore {
   void receive(const std::string& peer, int channel, std::string_view bytes, double now_ms);
   void set_buffered(const std::string& peer, int channel, double amount);
   SendResult send(const std::string& peer, FrameType type, std::string data, bool reliable);
+  // What send() would answer for `size` bytes, without queueing (so a send to several peers
+  // can be all or nothing).
+  SendResult check_send(const std::string& peer, std::size_t size, bool reliable);
   SendResult send_file(const std::string& peer, std::uint64_t size, std::string name,
                        std::string mime, double now_ms);
   void file_data(const std::string& peer, std::uint32_t transfer, std::uint64_t offset,

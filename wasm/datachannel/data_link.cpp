@@ -39,6 +39,8 @@ void DataLink::channel_open(int ch, double max_message_size) {
   if (max_message_size >= kHeaderSize + 1 && std::isfinite(max_message_size)) {
     limit = static_cast<std::size_t>(std::min<double>(max_message_size, config_.max_chunk_bytes));
   }
+  // On the unreliable channel a frame is lost if any of its packets is: keep frames small.
+  if (ch == kUnreliable) limit = std::min(limit, config_.unreliable_chunk_bytes);
   c.chunk_bytes = limit;
   out_.push_back({{{"action", "configure-channel"}, {"peer", peer_}, {"channel", ch},
                    {"bufferedAmountLowThreshold",
@@ -74,20 +76,26 @@ void DataLink::set_buffered(int ch, double amount) {
 
 // ---- app inputs ----------------------------------------------------------------------------------
 
-SendResult DataLink::send(FrameType type, std::string data, bool reliable) {
+SendResult DataLink::check_send(std::size_t size, bool reliable) const {
   SendResult r;
   const int ch = reliable ? kReliable : kUnreliable;
-  const std::size_t size = data.size();
-  r.id = next_id();
-  if (auto err = queue_[ch].push(type, r.id, std::move(data))) {
-    r.error = err;
-    r.message = *err == ErrorCode::MessageTooLarge
+  r.error = queue_[ch].check(size);
+  if (r.error) {
+    r.message = *r.error == ErrorCode::MessageTooLarge
                     ? "message of " + std::to_string(size) + " bytes is over the limit of " +
                           std::to_string(config_.queue[ch].max_message_bytes)
                     : "the send queue to this peer is full (" +
                           std::to_string(queue_[ch].queued_messages()) + " messages, " +
                           std::to_string(queue_[ch].queued_bytes()) + " bytes)";
   }
+  return r;
+}
+
+SendResult DataLink::send(FrameType type, std::string data, bool reliable) {
+  SendResult r = check_send(data.size(), reliable);
+  if (r.error) return r;
+  r.id = next_id();
+  queue_[reliable ? kReliable : kUnreliable].push(type, r.id, std::move(data));
   return r;
 }
 
@@ -201,7 +209,8 @@ void DataLink::on_message_frame(int ch, const Frame& f, double now_ms) {
   auto r = reassembler_[ch].add(f, now_ms);
   if (r.error) return error_event(r.error->code, r.error->message);
   if (!r.message) return;
-  if (r.message->type == FrameType::Json && !parse_json(r.message->data)) {
+  // accept() runs the SAX parser: no tree (which would cost ~10x the text in memory).
+  if (r.message->type == FrameType::Json && !Json::accept(r.message->data)) {
     return error_event(ErrorCode::BadFrame, "a json message that is not valid JSON; dropped");
   }
   static const char* kKinds[] = {"", "text", "json", "binary"};
@@ -222,12 +231,18 @@ void DataLink::on_file_begin(int ch, const Frame& f, double now_ms) {
     c.type = FrameType::FileCancel;
     c.id = f.id;
     c.flags = kReply;
-    queue_control(c, why);
+    // Refusals are the only control frames a peer can make us queue at will: bounded.
+    if (control_.size() < config_.max_control_frames) queue_control(c, why);
     forget(Direction::Receive, f.id);
     error_event(code, "refused an incoming file: " + why);
   };
   if (receiving_.size() >= config_.max_transfers) {
     return refuse(ErrorCode::ReassemblyLimit, "too many transfers at once");
+  }
+  if (f.word > config_.max_file_bytes) {
+    return refuse(ErrorCode::MessageTooLarge, "a file of " + std::to_string(f.word) +
+                                                  " bytes is over the limit of " +
+                                                  std::to_string(config_.max_file_bytes));
   }
   std::optional<Json> meta;
   if (f.payload.size() <= kMaxFileMetaBytes) meta = parse_json(f.payload);
@@ -448,8 +463,9 @@ bool DataLink::next_bulk(int ch, std::string& out, double now_ms) {
 }
 
 void DataLink::maybe_read(OutgoingTransfer& t) {
-  // One read at a time, never more than the read-ahead unsent, nor much past the window.
-  if (t.reading || t.read_to >= t.size) return;
+  // One read at a time, none before the receiver has granted a window (so transfers a peer
+  // never answers hold no memory), never more than the read-ahead unsent.
+  if (t.reading || t.read_to >= t.size || t.window == 0) return;
   if (t.read_to - t.sent >= config_.file_read_ahead) return;
   const std::uint64_t length = std::min<std::uint64_t>(config_.file_read_bytes, t.size - t.read_to);
   t.reading = length;
@@ -481,7 +497,6 @@ void DataLink::grant(IncomingTransfer& t) {
 }
 
 void DataLink::queue_control(const Frame& f, std::string_view payload) {
-  if (control_.size() >= config_.max_control_frames) return;
   std::string frame;
   append_header(frame, f);
   frame += payload;

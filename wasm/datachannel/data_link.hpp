@@ -53,6 +53,8 @@ class DataLink {
   bool channel_is_open(int ch) const { return channels_[ch].open; }
 
   SendResult send(FrameType type, std::string data, bool reliable);
+  // What send() would answer for `size` bytes (error unset: it would be queued).
+  SendResult check_send(std::size_t size, bool reliable) const;
   SendResult send_file(std::uint64_t size, std::string name, std::string mime, double now_ms);
   void cancel(std::uint32_t id, Direction direction, std::string reason);
   void file_data(std::uint32_t id, std::uint64_t offset, std::string_view bytes, double now_ms);

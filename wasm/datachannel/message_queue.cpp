@@ -4,12 +4,17 @@
 
 namespace chorus::datachannel {
 
-std::optional<ErrorCode> MessageQueue::push(FrameType type, std::uint32_t id, std::string data) {
-  if (data.size() > limits_.max_message_bytes) return ErrorCode::MessageTooLarge;
+std::optional<ErrorCode> MessageQueue::check(std::size_t size) const {
+  if (size > limits_.max_message_bytes) return ErrorCode::MessageTooLarge;
   if (waiting_.size() + active_.size() >= limits_.max_queued_messages ||
-      queued_bytes_ + data.size() > limits_.max_queued_bytes) {
+      queued_bytes_ + size > limits_.max_queued_bytes) {
     return ErrorCode::SendQueueFull;
   }
+  return std::nullopt;
+}
+
+std::optional<ErrorCode> MessageQueue::push(FrameType type, std::uint32_t id, std::string data) {
+  if (auto err = check(data.size())) return err;
   queued_bytes_ += data.size();
   waiting_.push_back(Outgoing{type, id, std::move(data)});
   return std::nullopt;

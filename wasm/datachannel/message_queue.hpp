@@ -32,6 +32,8 @@ class MessageQueue {
 
   // Queues a message; the error code says why not (message-too-large, send-queue-full).
   std::optional<ErrorCode> push(FrameType type, std::uint32_t id, std::string data);
+  // What push() would answer for a message of `size` bytes, without queueing it.
+  std::optional<ErrorCode> check(std::size_t size) const;
 
   bool empty() const { return waiting_.empty() && active_.empty(); }
   // Appends the next frame (header + at most `max_payload` bytes) to `out`; false if nothing
