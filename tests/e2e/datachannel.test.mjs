@@ -1,5 +1,8 @@
 // The DataChannel protocol end to end: two Chromium pages (separate contexts, so separate
 // renderers), the real signaling server, the wasm DataCore on both sides, real SCTP.
+// Knobs for experiments (not used by npm test): DC_DATA='{"receiveWindow":...}' passes DataCore
+// options to both pages, DC_SINK=count writes received files into a counting stream instead of
+// a Blob, DC_DUMP=1 prints every chat latency in order.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
