@@ -101,7 +101,7 @@ export interface DataOptions {
   maxMessageBytes?: number;
   /** Bytes queued per peer on the reliable channel before send() throws `send-queue-full`. Default 32 MiB. */
   maxQueuedBytes?: number;
-  /** File bytes a sender may have in flight beyond what we have written. Default 1 MiB. */
+  /** File bytes a sender may have in flight beyond what we have written. Default 1.5 MiB. */
   receiveWindow?: number;
   /** Concurrent transfers per peer and direction. Default 32. */
   maxTransfers?: number;
@@ -109,9 +109,9 @@ export interface DataOptions {
   progressIntervalMs?: number;
   /** Incoming files larger than this are refused (the sender sees a cancel). Default 2^53. */
   maxFileBytes?: number;
-  /** Pacing (measured defaults, docs/BENCHMARKS.md): bufferedAmount ceiling of the file channel. Default 256 KiB. */
+  /** Pacing (measured defaults, docs/BENCHMARKS.md): bufferedAmount ceiling of the file channel. Default 512 KiB. */
   bulkHighWater?: number;
-  /** bufferedAmountLowThreshold of channels 0 and 2; kept at most half of bulkHighWater. Default 128 KiB. */
+  /** bufferedAmountLowThreshold of channels 0 and 2; kept at most half of bulkHighWater. Default 256 KiB. */
   bulkLowWater?: number;
   /** Largest frame, whatever sctp.maxMessageSize allows. Default 256 KiB. */
   maxChunkBytes?: number;

@@ -40,6 +40,8 @@ const { values: opt } = parseArgs({
     // Serve /js-glue/ and /dist/ to the pages from DIR/js-glue and DIR/dist (a build of a
     // committed tree, e.g. from `git archive HEAD`), not from this working tree.
     build: { type: 'string' },
+    // DataCore options for the chorus pages (JSON), to compare pacing settings.
+    data: { type: 'string' },
   },
 });
 const RUNS = Number(opt.runs);
@@ -88,7 +90,7 @@ async function openPage(browser, origin, name) {
   page.on('console', (m) => { logs.push(`[${m.type()}] ${m.text()}`); if (logs.length > 50) logs.shift(); });
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e}`));
   page.__name = name;
-  await page.goto(`${origin}/bench/dc/index.html`);
+  await page.goto(`${origin}/bench/dc/index.html${opt.data ? `?data=${encodeURIComponent(opt.data)}` : ''}`);
   await page.waitForFunction(() => window.bench?.ready === true);
   return { ctx, page };
 }
