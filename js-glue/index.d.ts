@@ -101,7 +101,7 @@ export interface DataOptions {
   maxMessageBytes?: number;
   /** Bytes queued per peer on the reliable channel before send() throws `send-queue-full`. Default 32 MiB. */
   maxQueuedBytes?: number;
-  /** File bytes a sender may have in flight beyond what we have written. Default 1.5 MiB. */
+  /** File bytes a sender may have in flight beyond what we have written. Default 1.25 MiB. */
   receiveWindow?: number;
   /** Concurrent transfers per peer and direction. Default 32. */
   maxTransfers?: number;

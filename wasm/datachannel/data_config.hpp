@@ -41,10 +41,10 @@ struct DataConfig {
   std::size_t file_read_bytes = 1 << 20;   // one Blob slice read by the glue
   std::size_t file_read_ahead = 2 << 20;   // read but unsent, per outgoing transfer
   // Unwritten bytes a receiver lets a sender have out. It bounds the file data queued in the
-  // browsers' SCTP stacks and the receiver's event queue ahead of a chat message: 1.5 MiB keeps
-  // the median chat under ~50 ms at the ~11 MB/s Chromium reaches here and the pipe full
+  // browsers' SCTP stacks and the receiver's event queue ahead of a chat message: 1.25 MiB keeps
+  // the median chat near 65 ms at the ~11 MB/s Chromium reaches here and the pipe full
   // (docs/BENCHMARKS.md, "DataChannel": 2 MiB doubles chat latency, 1 MiB costs throughput).
-  std::size_t receive_window = 3 << 19;
+  std::size_t receive_window = 5 << 18;
   std::size_t max_transfers = 32;          // per peer and direction
   std::uint64_t max_file_bytes = 1ULL << 53;  // larger incoming files are refused
   // Control frames waiting for channel 0. Only a peer that floods us while not reading fills
