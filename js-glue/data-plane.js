@@ -3,10 +3,10 @@
 // asks (send this frame, read this slice of a file, set a low-water mark). Priorities, chunking,
 // pacing, flow control and integrity are the core's decisions. Contract: docs/architecture.md,
 // "DataCore"; wire format: docs/protocol.md, "DataChannel frames".
+import { CoreLoop, now } from './core-loop.js';
 import { ChorusError } from './errors.js';
 import { FileTransfer } from './file-transfer.js';
 
-const now = () => performance.now();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const KIND = { text: 1, json: 2, binary: 3 };
@@ -22,14 +22,11 @@ export const CHANNELS = Object.freeze([
 ]);
 
 export class DataPlane {
-  #core;
+  #loop;
   #host;
   #links = new Map();     // peer id -> { pc, channels: RTCDataChannel[] }
   #transfers = new Map(); // `${peer}/${direction}/${id}` -> FileTransfer
   #sources = new Map();   // `${peer}/send/${id}` -> the Blob being sent
-  #timer = null;
-  #draining = false;
-  #disposeRequested = false;
 
   /**
    * @param {any} mod the loaded wasm module
@@ -39,9 +36,22 @@ export class DataPlane {
    *          onError(ev: {code: string, message: string, peer?: string}): void}} host
    */
   constructor(mod, config, host) {
-    this.#core = new mod.DataCore(JSON.stringify(config ?? {}));
+    this.#loop = new CoreLoop(new mod.DataCore(JSON.stringify(config ?? {})), {
+      poll: (core) => core.poll(now()),
+      execute: (out) => {
+        try {
+          this.#execute(JSON.parse(out));
+        } catch (err) {
+          console.error('chorus: executing data output failed', out, err);
+        }
+      },
+      release: () => this.#release(),
+    });
     this.#host = host;
   }
+
+  /** The DataCore; null once disposed. */
+  get #core() { return this.#loop.core; }
 
   /** Creates the chorus channels on a new peer connection and starts reporting on them. */
   attach(peerId, pc) {
@@ -58,7 +68,7 @@ export class DataPlane {
       ch.onbufferedamountlow = () => {
         if (!this.#core) return;
         this.#core.setBufferedAmount(peerId, index, ch.bufferedAmount);
-        this.#drain();
+        this.#loop.drain();
       };
       ch.onmessage = (e) => this.#receive(peerId, index, e.data);
       return ch;
@@ -113,7 +123,7 @@ export class DataPlane {
       this.#core.inbox(bytes.byteLength).set(bytes);
       this.#core.send(peerId, kind, reliable);
     }
-    this.#drain();
+    this.#loop.drain();
   }
 
   /** Starts sending `blob` to one peer; see Room.sendFile(). */
@@ -127,14 +137,13 @@ export class DataPlane {
     });
     this.#transfers.set(`${peerId}/send/${result.transfer}`, transfer);
     this.#sources.set(`${peerId}/send/${result.transfer}`, blob);
-    this.#drain();
+    this.#loop.drain();
     return transfer;
   }
 
   /** Frees the core once the current drain is over; transfers still active fail with `not-connected`. */
   dispose() {
-    this.#disposeRequested = true;
-    if (!this.#draining) this.#release();
+    this.#loop.dispose();
   }
 
   // --- the loop ---
@@ -144,9 +153,7 @@ export class DataPlane {
   }
 
   #input(input) {
-    if (!this.#core) return;
-    this.#core.handle(JSON.stringify(input), now());
-    this.#drain();
+    this.#loop.input(input);
   }
 
   #receive(peerId, channel, data) {
@@ -158,50 +165,14 @@ export class DataPlane {
     }
     this.#core.inbox(data.byteLength).set(new Uint8Array(data));
     this.#core.receive(peerId, channel, now());
-    this.#drain();
+    this.#loop.drain();
   }
 
   #release() {
-    if (!this.#core) return;
     for (const peerId of [...this.#links.keys()]) this.removePeer(peerId);
-    clearTimeout(this.#timer);
-    this.#core.delete();
-    this.#core = null;
     for (const t of this.#transfers.values()) t._failed({ code: 'not-connected', message: 'the room was left' });
     this.#transfers.clear();
     this.#sources.clear();
-  }
-
-  #drain() {
-    if (this.#draining || !this.#core) return;
-    this.#draining = true;
-    try {
-      for (let out = this.#core.poll(now()); out; out = this.#core?.poll(now())) {
-        const o = JSON.parse(out);
-        try {
-          this.#execute(o);
-        } catch (err) {
-          console.error('chorus: executing data output failed', out, err);
-        }
-      }
-    } finally {
-      this.#draining = false;
-    }
-    if (this.#disposeRequested) this.#release();
-    else this.#armTimer();
-  }
-
-  #armTimer() {
-    clearTimeout(this.#timer);
-    this.#timer = null;
-    const at = this.#core?.nextTimeout() ?? -1;
-    if (at < 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (!this.#core) return;
-      this.#core.handleTimeout(now());
-      this.#drain();
-    }, Math.max(0, at - now()));
   }
 
   #execute(o) {
@@ -274,7 +245,7 @@ export class DataPlane {
       if (!this.#core || !this.#sources.has(key)) return; // ended while reading
       this.#core.inbox(buf.byteLength).set(new Uint8Array(buf));
       this.#core.fileData(peer, transfer, offset, now());
-      this.#drain();
+      this.#loop.drain();
     }, (err) => this.#input({ type: 'file-read-failed', peer, transfer, message: String(err?.message ?? err) }));
   }
 }

@@ -3,20 +3,16 @@
 // Nothing here decides anything about the session (who offers, when to restart ICE or
 // reconnect): the core does, and this file only reports what happened. Contract:
 // docs/architecture.md.
+import { CoreLoop, now } from './core-loop.js';
 import { syncSenders } from './senders.js';
 
-const now = () => performance.now();
-
 export class Executor {
-  #core;
+  #loop;
   #url;
   #host;
   #ws = null;
   #preconnected = null;
   #links = new Map();    // peer id -> { pc, channel, polite }
-  #timer = null;
-  #draining = false;
-  #disposeRequested = false;
 
   /**
    * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
@@ -29,25 +25,26 @@ export class Executor {
    *          onPeerConnectionClosed(peerId: string): void}} host
    */
   constructor(core, url, preconnected, host) {
-    this.#core = core;
+    this.#loop = new CoreLoop(core, {
+      poll: (c) => c.poll(),
+      execute: (out) => this.#executeOrReport(out),
+      release: () => this.#release(),
+    });
     this.#url = url;
     this.#preconnected = preconnected ?? null;
     this.#host = host;
   }
 
-  get disposed() { return this.#core === null; }
+  get disposed() { return this.#loop.core === null; }
 
   /** Hands one input (see docs/architecture.md, "Inputs") to the core, then drains. */
   input(input) {
-    if (!this.#core) return;
-    this.#core.handle(JSON.stringify(input), now());
-    this.#drain();
+    this.#loop.input(input);
   }
 
   /** Frees the core and every browser object once the current drain is over. */
   dispose() {
-    this.#disposeRequested = true;
-    if (!this.#draining) this.#release();
+    this.#loop.dispose();
   }
 
   /** A peer left the room: its DataChannel state (queues, transfers) goes too. */
@@ -60,49 +57,22 @@ export class Executor {
     return this.#links.get(peerId)?.pc ?? null;
   }
 
-  // --- the loop: poll until idle, then arm one timer for nextTimeout() ---
-
-  #drain() {
-    // An app listener called from inside the loop may input more (leave(), send() ...): the core
-    // takes the input at once and this outer loop picks up its outputs.
-    if (this.#draining) return;
-    this.#draining = true;
+  #executeOrReport(out) {
+    const output = JSON.parse(out);
     try {
-      for (let out = this.#core.poll(); out; out = this.#core?.poll()) {
-        const output = JSON.parse(out);
-        try {
-          this.#execute(output);
-        } catch (err) {
-          // One action the browser refused (new RTCPeerConnection with a bad ICE server, an
-          // action on a connection it just closed) must not strand the outputs behind it, and
-          // the core must hear of it: it decides what the failure means.
-          console.error('chorus: executing core output failed', out, err);
-          if (output.peer !== undefined && this.#core) {
-            this.#core.handle(JSON.stringify({
-              type: 'operation-failed', peer: output.peer, operation: output.action,
-              name: err?.name ?? 'Error', message: String(err?.message ?? err),
-            }), now());
-          }
-        }
+      this.#execute(output);
+    } catch (err) {
+      // One action the browser refused (new RTCPeerConnection with a bad ICE server, an action
+      // on a connection it just closed) must not strand the outputs behind it, and the core
+      // must hear of it: it decides what the failure means.
+      console.error('chorus: executing core output failed', out, err);
+      if (output.peer !== undefined && this.#loop.core) {
+        this.#loop.core.handle(JSON.stringify({
+          type: 'operation-failed', peer: output.peer, operation: output.action,
+          name: err?.name ?? 'Error', message: String(err?.message ?? err),
+        }), now());
       }
-    } finally {
-      this.#draining = false;
     }
-    if (this.#disposeRequested) this.#release();
-    else this.#armTimer();
-  }
-
-  #armTimer() {
-    clearTimeout(this.#timer);
-    this.#timer = null;
-    const at = this.#core.nextTimeout();
-    if (at < 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (!this.#core) return;
-      this.#core.handleTimeout(now());
-      this.#drain();
-    }, Math.max(0, at - now()));
   }
 
   #execute(out) {
@@ -153,9 +123,9 @@ export class Executor {
     }
     ws.onopen = () => this.input({ type: 'socket-open' });
     ws.onmessage = (e) => {
-      if (!this.#core || typeof e.data !== 'string') return; // the protocol is text-only
-      this.#core.handleSocketMessage(e.data, now());
-      this.#drain();
+      if (!this.#loop.core || typeof e.data !== 'string') return; // the protocol is text-only
+      this.#loop.core.handleSocketMessage(e.data, now());
+      this.#loop.drain();
     };
     ws.onclose = (e) => {
       if (this.#ws !== ws) return;
@@ -276,14 +246,10 @@ export class Executor {
   // --- teardown ---
 
   #release() {
-    clearTimeout(this.#timer);
-    this.#timer = null;
     for (const peer of [...this.#links.keys()]) this.#closePeerConnection(peer);
     this.#host.data.dispose();
     this.#dropSocket(1000);
     this.#preconnected?.close(1000);
     this.#preconnected = null;
-    this.#core?.delete();
-    this.#core = null;
   }
 }

@@ -457,15 +457,7 @@ struct Script {
   Script& u16(std::uint16_t v) { return u8(v >> 8).u8(v & 0xff); }
   Script& frame(int ch, FrameType type, std::uint32_t id, std::uint64_t word, std::string_view payload,
                 std::uint8_t flags = 0, ControlKind kind = ControlKind::Window) {
-    Frame f;
-    f.type = type;
-    f.id = id;
-    f.word = word;
-    f.flags = flags;
-    f.control = kind;
-    std::string bytes;
-    append_header(bytes, f);
-    bytes += payload;
+    const std::string bytes = encode_frame(Frame{type, flags, kind, id, word}, payload);
     u8(static_cast<std::uint8_t>(ch << 4)).u16(static_cast<std::uint16_t>(bytes.size()));
     s += bytes;
     return *this;

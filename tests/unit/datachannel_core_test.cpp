@@ -799,16 +799,7 @@ TEST_CASE("dc core: garbage frames are errors and the link goes on", "[datachann
   auto receive = [&](int ch, const std::string& bytes) { p.b.core->receive("A", ch, bytes, p.now); };
   auto frame = [](FrameType type, std::uint32_t id, std::uint64_t word, std::string_view payload = {},
                   std::uint8_t flags = 0, ControlKind kind = ControlKind::Window) {
-    Frame f;
-    f.type = type;
-    f.id = id;
-    f.word = word;
-    f.flags = flags;
-    f.control = kind;
-    std::string out;
-    append_header(out, f);
-    out += payload;
-    return out;
+    return encode_frame(Frame{type, flags, kind, id, word}, payload);
   };
   struct Case {
     int ch;

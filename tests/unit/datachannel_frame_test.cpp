@@ -32,16 +32,7 @@ std::string raw(std::uint8_t version, std::uint8_t type, std::uint8_t flags, std
 
 std::string encode(FrameType type, std::uint32_t id, std::uint64_t word, std::string_view payload = {},
                    std::uint8_t flags = 0, ControlKind control = ControlKind::Window) {
-  Frame f;
-  f.type = type;
-  f.id = id;
-  f.word = word;
-  f.flags = flags;
-  f.control = control;
-  std::string out;
-  append_header(out, f);
-  out += payload;
-  return out;
+  return encode_frame(Frame{type, flags, control, id, word}, payload);
 }
 
 // The error code parse_frame gives, or nullopt when it accepts the bytes.

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { writeSection } from './doc.mjs';
+import { chromiumVersion, writeSection } from './doc.mjs';
 import { launchBrowser, startTestServer, waitUntil, sleep, fulfillFromDisk, ROOT, HOST } from '../../tests/e2e/harness.mjs';
 
 const { values: opt } = parseArgs({
@@ -398,14 +398,6 @@ function commitText() {
     return c;
   } catch {
     return '';
-  }
-}
-
-function chromiumVersion() {
-  try {
-    return execFileSync('/usr/lib/chromium/chromium', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'Chromium';
   }
 }
 

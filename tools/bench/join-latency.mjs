@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeSection } from './doc.mjs';
+import { chromiumVersion, writeSection } from './doc.mjs';
 import { launchBrowser, startTestServer, waitUntil, sleep, fulfillFromDisk, ROOT, HOST } from '../../tests/e2e/harness.mjs';
 
 const { values: opt } = parseArgs({
@@ -194,15 +194,6 @@ async function main() {
     ].join('\n');
     writeSection(section, 'join-latency');
     console.log('\nwritten to docs/BENCHMARKS.md');
-  }
-}
-
-async function chromiumVersion() {
-  const { execFileSync } = await import('node:child_process');
-  try {
-    return execFileSync('/usr/lib/chromium/chromium', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'Chromium';
   }
 }
 

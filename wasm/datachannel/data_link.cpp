@@ -497,10 +497,7 @@ void DataLink::grant(IncomingTransfer& t) {
 }
 
 void DataLink::queue_control(const Frame& f, std::string_view payload) {
-  std::string frame;
-  append_header(frame, f);
-  frame += payload;
-  control_.push_back(std::move(frame));
+  control_.push_back(encode_frame(f, payload));
 }
 
 // ---- ending transfers ----------------------------------------------------------------------------

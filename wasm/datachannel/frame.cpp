@@ -108,6 +108,14 @@ void append_header(std::string& out, const Frame& f) {
   write_be(out, f.word, 8);
 }
 
+std::string encode_frame(const Frame& frame, std::string_view payload) {
+  std::string out;
+  out.reserve(kHeaderSize + payload.size());
+  append_header(out, frame);
+  out += payload;
+  return out;
+}
+
 std::string frame_to_json(std::string_view bytes) {
   auto parsed = parse_frame(bytes);
   if (auto* err = std::get_if<FrameError>(&parsed)) return dump_json({{"error", to_string(err->code)}});

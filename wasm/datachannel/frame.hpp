@@ -71,6 +71,8 @@ std::variant<Frame, FrameError> parse_frame(std::string_view bytes);
 
 // Writes the 16-byte header of `frame` (payload ignored) at the end of `out`.
 void append_header(std::string& out, const Frame& frame);
+// A whole frame: the header of `frame`, then `payload`.
+std::string encode_frame(const Frame& frame, std::string_view payload = {});
 
 inline std::uint64_t message_word(std::uint32_t offset, std::uint32_t total) {
   return (static_cast<std::uint64_t>(offset) << 32) | total;
