@@ -23,6 +23,9 @@ export const ERROR_CODES = Object.freeze([
   'send-queue-full',
   'integrity-mismatch',
   'transfer-failed',
+  'floor-denied',
+  'floor-violation',
+  'bad-audio',
 ]);
 
 export class ChorusError extends Error {

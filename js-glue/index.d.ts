@@ -45,7 +45,10 @@ export type ChorusErrorCode =
   /** client: a received file's SHA-256 differs from the sender's */
   | 'integrity-mismatch'
   /** client: a transfer could not go on (its channel closed, the file could not be read) */
-  | 'transfer-failed';
+  | 'transfer-failed'
+  | 'floor-denied'
+  | 'floor-violation'
+  | 'bad-audio';
 
 /** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
 export const ERROR_CODES: readonly ChorusErrorCode[];

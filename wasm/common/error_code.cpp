@@ -6,7 +6,7 @@
 namespace chorus {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 20> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 23> kNames{{
     {ErrorCode::BadJson, "bad-json"},
     {ErrorCode::BadMessage, "bad-message"},
     {ErrorCode::UnknownType, "unknown-type"},
@@ -27,6 +27,9 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 20> kNames{{
     {ErrorCode::SendQueueFull, "send-queue-full"},
     {ErrorCode::IntegrityMismatch, "integrity-mismatch"},
     {ErrorCode::TransferFailed, "transfer-failed"},
+    {ErrorCode::FloorDenied, "floor-denied"},
+    {ErrorCode::FloorViolation, "floor-violation"},
+    {ErrorCode::BadAudio, "bad-audio"},
 }};
 
 }  // namespace

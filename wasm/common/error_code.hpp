@@ -29,6 +29,10 @@ enum class ErrorCode {
   SendQueueFull,
   IntegrityMismatch,
   TransferFailed,
+  // Push-to-talk and voice (wasm/signaling floor control, wasm/voice/)
+  FloorDenied,
+  FloorViolation,
+  BadAudio,
 };
 
 // Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".
