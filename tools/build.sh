@@ -15,17 +15,27 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 # Debian's emscripten ships its system libraries prebuilt in a frozen cache: keep EM_CACHE unset.
 unset EM_CACHE
 
-if [[ $what == native || $what == all ]]; then
-  if [[ ! -f build/native/CMakeCache.txt ]]; then
-    cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+# libopus, pinned and built in a cache outside the tree (tools/opus/): natively for the unit
+# tests, and the wasm variant dist/chorus-opus ships (docs/BENCHMARKS.md, "Opus", says why).
+opus_wasm_variant=wasm-simd
+
+# configure DIR ARGS...: runs CMake's configure step when DIR is new, or when the libopus prefix
+# it was configured with changed (a moved cache, another variant).
+configure() {
+  local dir=$1 prefix=$2
+  shift 2
+  if [[ ! -f $dir/CMakeCache.txt ]] || ! grep -qxF "CHORUS_OPUS_PREFIX:PATH=$prefix" "$dir/CMakeCache.txt"; then
+    "$@" -B "$dir" "-DCHORUS_OPUS_PREFIX=$prefix" >/dev/null
   fi
+}
+
+if [[ $what == native || $what == all ]]; then
+  configure build/native "$(bash tools/opus/build.sh native)" cmake -S . -DCMAKE_BUILD_TYPE=Release
   cmake --build build/native -j "$jobs"
 fi
 
 if [[ $what == asan || $what == all ]]; then
-  if [[ ! -f build/asan/CMakeCache.txt ]]; then
-    cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=ON >/dev/null
-  fi
+  configure build/asan "$(bash tools/opus/build.sh native)" cmake -S . -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=ON
   cmake --build build/asan -j "$jobs"
 fi
 
@@ -38,8 +48,7 @@ if [[ $what == fuzz || $what == all ]]; then
 fi
 
 if [[ $what == wasm || $what == all ]]; then
-  if [[ ! -f build/wasm/CMakeCache.txt ]]; then
-    emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
-  fi
+  configure build/wasm "$(bash tools/opus/build.sh "$opus_wasm_variant")" \
+    emcmake cmake -S . -DCMAKE_BUILD_TYPE=MinSizeRel
   cmake --build build/wasm -j "$jobs"
 fi
