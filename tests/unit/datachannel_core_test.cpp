@@ -1113,3 +1113,66 @@ TEST_CASE("dc core: a transfer cancelled before its file-begin left leaves nothi
   p.run();
   check_complete(p.a, p.b, next, 1000, 33);
 }
+
+TEST_CASE("dc core: voice goes first on the unreliable channel and arrives as voice events", "[datachannel][core][voice]") {
+  Pair p;
+  p.send(p.a, FrameType::Text, std::string(3000, 'u'), false);  // unreliable message queued first
+  const std::string opus = "\x48\x0b\xe4\x0f";
+  auto r = p.a.core->send_voice(9, 0, 0, false, opus);
+  REQUIRE_FALSE(r.error);
+  CHECK(r.id == 1);  // queued for one peer
+  REQUIRE_FALSE(p.a.core->send_voice(9, 1, 960, true, opus).error);
+  p.run();
+  // Voice frames were framed before the message that was queued earlier.
+  std::vector<FrameType> order;
+  for (const auto& f : p.a.sent) {
+    if (f.channel == kUnreliable) order.push_back(f.type);
+  }
+  REQUIRE(order.size() == 3);
+  CHECK(order[0] == FrameType::Voice);
+  CHECK(order[1] == FrameType::Voice);
+  CHECK(order[2] == FrameType::Text);
+  auto voice = events(p.b, "voice");
+  REQUIRE(voice.size() == 2);
+  CHECK(voice[0].info["peer"] == "A");
+  CHECK(voice[0].info["epoch"] == 9);
+  CHECK(voice[0].info["seq"] == 0);
+  CHECK(voice[1].info["timestamp"] == 960);
+  CHECK(voice[1].info["last"] == true);
+  CHECK(voice[0].bytes == opus);
+}
+
+TEST_CASE("dc core: voice that cannot go soon is dropped oldest first, and is refused when malformed", "[datachannel][core][voice]") {
+  Pair p;
+  p.a.hold[kUnreliable] = true;  // nothing drains: bufferedAmount climbs
+  const std::string packet(3000, 'v');
+  for (std::uint32_t seq = 0; seq < 20; ++seq) {
+    REQUIRE_FALSE(p.a.core->send_voice(3, seq, seq * 960, false, packet).error);
+    p.pump(p.a);
+  }
+  p.a.hold[kUnreliable] = false;
+  p.run();
+  auto voice = events(p.b, "voice");
+  // 3 frames fill the 8 KiB ceiling; of the rest only the newest 3 waited.
+  REQUIRE(voice.size() == 6);
+  CHECK(voice[0].info["seq"] == 0);
+  CHECK(voice[3].info["seq"] == 17);
+  CHECK(voice[5].info["seq"] == 19);
+  CHECK(p.a.core->send_voice(0, 0, 0, false, packet).error == ErrorCode::BadMessage);
+  CHECK(p.a.core->send_voice(3, 0, 0, false, "").error == ErrorCode::BadMessage);
+  CHECK(p.a.core->send_voice(3, 0, 0, false, std::string(kMaxVoicePayload + 1, 'x')).error == ErrorCode::BadMessage);
+}
+
+TEST_CASE("dc core: a voice frame on a reliable channel is a bad frame", "[datachannel][core][voice]") {
+  Pair p;
+  Frame f;
+  f.type = FrameType::Voice;
+  f.id = 4;
+  p.b.core->receive("A", kReliable, encode_frame(f, "\x01"), p.now);
+  p.b.core->receive("A", kBulk, encode_frame(f, "\x01"), p.now);
+  p.pump(p.b);
+  CHECK(events(p.b, "voice").empty());
+  auto errors = events(p.b, "error");
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].info["code"] == "bad-frame");
+}

@@ -37,6 +37,12 @@ struct DataConfig {
   std::size_t low_water = 256 << 10;  // bufferedAmountLowThreshold: when to refill
   std::size_t unreliable_high_water = 256 << 10;  // late data is worthless: queue little
   std::size_t unreliable_low_water = 64 << 10;
+  // Voice goes first on the unreliable channel, but only while it holds less than this: at
+  // 24-64 kbit/s, 8 KiB is 1-3 s of speech already waiting, and audio later than the
+  // listener's jitter buffer is worthless. Voice frames that cannot go yet wait, newest
+  // `voice_queue_frames` kept (60 ms of 20 ms frames); older ones are dropped.
+  std::size_t voice_high_water = 8 << 10;
+  std::size_t voice_queue_frames = 3;
 
   std::size_t file_read_bytes = 1 << 20;   // one Blob slice read by the glue
   std::size_t file_read_ahead = 2 << 20;   // read but unsent, per outgoing transfer

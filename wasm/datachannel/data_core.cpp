@@ -133,6 +133,25 @@ SendResult DataCore::send(const std::string& peer, FrameType type, std::string d
   return link(peer).send(type, std::move(data), reliable);
 }
 
+SendResult DataCore::send_voice(std::uint32_t epoch, std::uint32_t seq, std::uint32_t timestamp,
+                                bool last, std::string_view packet) {
+  if (epoch == 0) return {ErrorCode::BadMessage, "voice needs the floor's epoch (> 0)", 0};
+  if (packet.empty() || packet.size() > kMaxVoicePayload) {
+    return {ErrorCode::BadMessage, "a voice packet is 1..7680 bytes", 0};
+  }
+  Frame f;
+  f.type = FrameType::Voice;
+  f.flags = last ? kLast : 0;
+  f.id = epoch;
+  f.word = message_word(seq, timestamp);
+  const std::string frame = encode_frame(f, packet);
+  std::uint32_t sent = 0;
+  for (auto& [peer, l] : links_) {
+    if (!l.send_voice(frame).error) ++sent;
+  }
+  return {std::nullopt, {}, sent};
+}
+
 SendResult DataCore::check_send(const std::string& peer, std::size_t size, bool reliable) {
   return link(peer).check_send(size, reliable);
 }

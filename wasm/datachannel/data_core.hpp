@@ -43,6 +43,12 @@ class DataCore {
                        std::string mime, double now_ms);
   void file_data(const std::string& peer, std::uint32_t transfer, std::uint64_t offset,
                  std::string_view bytes, double now_ms);
+  // One voice packet to every peer whose unreliable channel is open (docs/protocol.md, "Voice
+  // frames"): framed once, first in line on that channel. `epoch` is the talker's floor grant.
+  // Returns how many peers it was queued for, or a bad-message error for a zero epoch or a
+  // packet outside 1..kMaxVoicePayload bytes.
+  SendResult send_voice(std::uint32_t epoch, std::uint32_t seq, std::uint32_t timestamp, bool last,
+                        std::string_view packet);
 
   void handle_timeout(double now_ms);
   // The next output: queued events and actions first, then the next frame any open channel

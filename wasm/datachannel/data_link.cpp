@@ -57,7 +57,10 @@ void DataLink::channel_closed(int ch) {
     reassembler_[ch].clear();
     queue_[ch].restart();
   }
-  if (ch == kUnreliable) return;
+  if (ch == kUnreliable) {
+    voice_.clear();
+    return;
+  }
   // Transfers do not survive their connection: file data and acks may be lost with it.
   control_.clear();
   while (!sending_.empty()) {
@@ -175,6 +178,19 @@ void DataLink::remove() {
   while (!receiving_.empty()) cancelled(receiving_.begin()->first, Direction::Receive, "remote", "the peer left");
   for (auto& q : queue_) q.clear();
   control_.clear();
+  voice_.clear();
+}
+
+SendResult DataLink::send_voice(std::string frame) {
+  if (!channels_[kUnreliable].open) {
+    return {ErrorCode::NotConnected, "the unreliable channel to " + peer_ + " is not open", 0};
+  }
+  voice_.push_back(std::move(frame));
+  while (voice_.size() > config_.voice_queue_frames) {
+    voice_.pop_front();  // the oldest: it would reach the listener too late to play
+    ++voice_dropped_;
+  }
+  return {};
 }
 
 // ---- receiving ---------------------------------------------------------------------------------
@@ -188,9 +204,10 @@ void DataLink::receive(int ch, std::string_view bytes, double now_ms) {
   // Messages on channels 0 and 1; file frames on bulk or 0; control and cancel on 0.
   const bool file_frame = f.type == FrameType::FileBegin || f.type == FrameType::FileChunk ||
                           f.type == FrameType::FileEnd;
-  const bool allowed = is_message(f.type) ? ch != kBulk
-                       : file_frame       ? ch != kUnreliable
-                                          : ch == kReliable;
+  const bool allowed = is_message(f.type)            ? ch != kBulk
+                       : file_frame                    ? ch != kUnreliable
+                       : f.type == FrameType::Voice    ? ch == kUnreliable
+                                                       : ch == kReliable;
   if (!allowed) {
     return error_event(ErrorCode::BadFrame, std::string(type_name(f.type)) + " frame on channel " +
                                                 std::to_string(ch) + "; dropped");
@@ -201,6 +218,7 @@ void DataLink::receive(int ch, std::string_view bytes, double now_ms) {
     case FrameType::FileEnd: return on_file_end(ch, f);
     case FrameType::FileCancel: return on_file_cancel(f);
     case FrameType::Control: return on_control(f);
+    case FrameType::Voice: return on_voice(f);
     default: return on_message_frame(ch, f, now_ms);
   }
 }
@@ -218,6 +236,17 @@ void DataLink::on_message_frame(int ch, const Frame& f, double now_ms) {
   info["kind"] = kKinds[static_cast<int>(r.message->type)];
   info["reliable"] = ch == kReliable;
   out_.push_back({std::move(info), std::move(r.message->data)});
+}
+
+// Voice is checked for format only; whether its sender holds the floor, and whether its numbers
+// make sense, is the voice receiver's business (it knows the floor and the burst).
+void DataLink::on_voice(const Frame& f) {
+  Json info = event("voice");
+  info["epoch"] = f.id;
+  info["seq"] = f.seq();
+  info["timestamp"] = f.timestamp();
+  info["last"] = (f.flags & kLast) != 0;
+  out_.push_back({std::move(info), std::string(f.payload)});
 }
 
 void DataLink::on_file_begin(int ch, const Frame& f, double now_ms) {
@@ -373,7 +402,13 @@ bool DataLink::next_frame(int ch, std::string& out, double now_ms) {
   out.clear();
   bool got = false;
   if (ch == kUnreliable) {
-    got = c.buffered < config_.unreliable_high_water && queue_[ch].next_frame(max_payload(ch), out);
+    if (!voice_.empty() && c.buffered < config_.voice_high_water) {
+      out = std::move(voice_.front());
+      voice_.pop_front();
+      got = true;
+    } else {
+      got = c.buffered < config_.unreliable_high_water && queue_[ch].next_frame(max_payload(ch), out);
+    }
   } else if (ch == kBulk) {
     got = c.buffered < config_.bulk_high_water && (next_begin(ch, out) || next_bulk(ch, out, now_ms));
   } else {

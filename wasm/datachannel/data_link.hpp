@@ -56,6 +56,9 @@ class DataLink {
   // What send() would answer for `size` bytes (error unset: it would be queued).
   SendResult check_send(std::size_t size, bool reliable) const;
   SendResult send_file(std::uint64_t size, std::string name, std::string mime, double now_ms);
+  // Queues one voice frame (already encoded) for the unreliable channel, ahead of messages.
+  // Fails with not-connected while that channel is closed (the talker's glue skips the peer).
+  SendResult send_voice(std::string frame);
   void cancel(std::uint32_t id, Direction direction, std::string reason);
   void file_data(std::uint32_t id, std::uint64_t offset, std::string_view bytes, double now_ms);
   void file_read_failed(std::uint32_t id, std::string message);
@@ -87,6 +90,7 @@ class DataLink {
   void on_file_end(int ch, const Frame& f);
   void on_file_cancel(const Frame& f);
   void on_control(const Frame& f);
+  void on_voice(const Frame& f);
 
   // Sending
   bool next_control(std::string& out);
@@ -118,6 +122,8 @@ class DataLink {
   Reassembler reassembler_[2];  // channels 0 and 1 carry messages
   MessageQueue queue_[2];
   std::deque<std::string> control_;  // encoded control / cancel frames, sent first
+  std::deque<std::string> voice_;    // encoded voice frames, first on the unreliable channel
+  std::uint64_t voice_dropped_ = 0;
   std::map<std::uint32_t, OutgoingTransfer> sending_;
   std::map<std::uint32_t, IncomingTransfer> receiving_;
   std::uint32_t bulk_cursor_ = 0;    // round robin over sending_: the last id served

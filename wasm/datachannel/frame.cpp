@@ -34,6 +34,7 @@ const char* type_name(FrameType type) {
     case FrameType::FileEnd: return "file-end";
     case FrameType::FileCancel: return "file-cancel";
     case FrameType::Control: return "control";
+    case FrameType::Voice: return "voice";
   }
   return "unknown";
 }
@@ -44,7 +45,7 @@ std::variant<Frame, FrameError> parse_frame(std::string_view bytes) {
   // The version comes first so that a future version can change everything after it.
   if (p[0] != kFrameVersion) return FrameError{ErrorCode::UnsupportedVersion, "unknown frame version"};
   if (bytes.size() < kHeaderSize) return bad("frame shorter than its 16-byte header");
-  if (p[1] < 1 || p[1] > 8) return bad("unknown frame type");
+  if (p[1] < 1 || p[1] > 9) return bad("unknown frame type");
 
   Frame f;
   f.type = static_cast<FrameType>(p[1]);
@@ -55,7 +56,8 @@ std::variant<Frame, FrameError> parse_frame(std::string_view bytes) {
   if (f.id == 0) return bad("frame id 0");
 
   const bool may_reply = f.type == FrameType::FileCancel || f.type == FrameType::Control;
-  if ((f.flags & ~(may_reply ? kReply : 0)) != 0) return bad("flags not defined for this type");
+  const std::uint8_t defined = may_reply ? kReply : f.type == FrameType::Voice ? kLast : 0;
+  if ((f.flags & ~defined) != 0) return bad("flags not defined for this type");
   if (f.type == FrameType::Control) {
     if (p[3] != 1 && p[3] != 2) return bad("unknown control kind");
     f.control = static_cast<ControlKind>(p[3]);
@@ -95,6 +97,10 @@ std::variant<Frame, FrameError> parse_frame(std::string_view bytes) {
       if (f.control == ControlKind::Window && !f.payload.empty()) return bad("window with payload");
       if ((f.flags & kReply) == 0) return bad("control frames answer a transfer: reply flag");
       break;
+    case FrameType::Voice:
+      if (f.payload.empty()) return bad("voice frame without an Opus packet");
+      if (f.payload.size() > kMaxVoicePayload) return bad("voice frame over 7680 bytes");
+      break;
   }
   return f;
 }
@@ -127,7 +133,10 @@ std::string frame_to_json(std::string_view bytes) {
     hex.push_back(kHex[c & 15]);
   }
   Json ok = {{"type", type_name(f.type)}, {"flags", f.flags}, {"id", f.id}, {"payload", hex}};
-  if (is_message(f.type)) {
+  if (f.type == FrameType::Voice) {
+    ok["seq"] = f.seq();
+    ok["timestamp"] = f.timestamp();
+  } else if (is_message(f.type)) {
     ok["offset"] = f.offset();
     ok["total"] = f.total();
   } else {

@@ -33,13 +33,21 @@ enum class FrameType : std::uint8_t {
   FileEnd = 6,     // word = file size; payload = the 32-byte SHA-256 of the file
   FileCancel = 7,  // word = 0; payload = UTF-8 reason; flag Reply if the id is the recipient's
   Control = 8,     // kind in byte 3; word per kind
+  Voice = 9,       // id = floor epoch; word = u32 seq << 32 | u32 timestamp (48 kHz samples
+                   // since the burst began); payload = one Opus packet; flag Last. Unreliable
+                   // channel only, never chunked.
 };
 
 enum FrameFlag : std::uint8_t {
   // On file-cancel and control: the id names a transfer the *recipient* of this frame
   // started (a receiver cancelling, granting window or acknowledging a sender's transfer).
   kReply = 0x01,
+  // On voice: the talk burst's final packet (the talker released the floor).
+  kLast = 0x02,
 };
+
+// An Opus packet carries at most 120 ms (RFC 6716 §3.2.5); at 510 kbit/s that is under 8 KB.
+inline constexpr std::size_t kMaxVoicePayload = 7680;
 
 enum class ControlKind : std::uint8_t {
   Window = 1,  // word = highest file offset the receiver accepts now (flow control credit)
@@ -59,6 +67,9 @@ struct Frame {
   // Message frames (text/json/binary): the two halves of `word`.
   std::uint32_t offset() const { return static_cast<std::uint32_t>(word >> 32); }
   std::uint32_t total() const { return static_cast<std::uint32_t>(word); }
+  // Voice frames: the same halves, named.
+  std::uint32_t seq() const { return static_cast<std::uint32_t>(word >> 32); }
+  std::uint32_t timestamp() const { return static_cast<std::uint32_t>(word); }
 };
 
 struct FrameError {
