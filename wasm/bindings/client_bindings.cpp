@@ -86,6 +86,13 @@ class DataCore {
     core_.file_data(peer, static_cast<std::uint32_t>(transfer), static_cast<std::uint64_t>(offset),
                     inbox_, now_ms);
   }
+  // The inbox holds one Opus packet; returns how many peers it was queued for, or -1 if the
+  // core refused it (zero epoch, size).
+  int sendVoice(double epoch, double seq, double timestamp, bool last) {
+    auto u32 = [](double v) { return v >= 0 && v < 4294967296.0 ? static_cast<std::uint32_t>(v) : 0u; };
+    auto r = core_.send_voice(u32(epoch), u32(seq), u32(timestamp), last, inbox_);
+    return r.error ? -1 : static_cast<int>(r.id);
+  }
   void handleTimeout(double now_ms) { core_.handle_timeout(now_ms); }
   std::string poll(double now_ms) {
     auto out = core_.poll(now_ms);
@@ -137,6 +144,7 @@ EMSCRIPTEN_BINDINGS(chorus_client) {
       .function("canSend", &DataCore::canSend)
       .function("sendFile", &DataCore::sendFile)
       .function("fileData", &DataCore::fileData)
+      .function("sendVoice", &DataCore::sendVoice)
       .function("handleTimeout", &DataCore::handleTimeout)
       .function("poll", &DataCore::poll)
       .function("payload", &DataCore::payload)
