@@ -57,6 +57,12 @@ TEST_CASE("canonical forms parse back to themselves", "[protocol]") {
     const std::string canonical = chorus::dump_json(v["expect"]["ok"]);
     CHECK(outcome(canonical, p::parse_client_message) == v["expect"]);
   }
+  for (const Json& v : vectors["server"]) {
+    if (!v["expect"].contains("ok")) continue;
+    INFO(v["name"].get<std::string>());
+    const std::string canonical = chorus::dump_json(v["expect"]["ok"]);
+    CHECK(outcome(canonical, p::parse_server_message) == v["expect"]);
+  }
 }
 
 TEST_CASE("malformed input never crashes the parser", "[protocol]") {

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "signaling/room_server.hpp"
+#include "server_harness.hpp"
+
+using test::Harness;
 
 using chorus::ConnId;
 using chorus::Json;
@@ -12,59 +14,6 @@ using chorus::ServerConfig;
 using chorus::ServerOutput;
 
 namespace {
-
-struct Harness {
-  explicit Harness(ServerConfig config = {}) : server(config) {}
-
-  void connect(ConnId c) { server.handle_connect(c, now); }
-  void send(ConnId c, const Json& message) {
-    const std::string text = message.dump();
-    server.handle_message(c, text, false, text.size(), now);
-  }
-  void send_text(ConnId c, const std::string& text) {
-    server.handle_message(c, text, false, text.size(), now);
-  }
-  // Drains outputs; returns the frames sent to `c` (parsed) and records closes.
-  std::vector<Json> drain(ConnId c) {
-    std::vector<Json> frames;
-    while (auto o = server.poll()) {
-      if (o->kind == ServerOutput::Kind::Close) {
-        closed.push_back(*o);
-      } else if (o->conn == c) {
-        frames.push_back(Json::parse(o->data));
-      } else {
-        others[o->conn].push_back(Json::parse(o->data));
-      }
-    }
-    return frames;
-  }
-  std::vector<Json> take(ConnId c) {
-    drain(0);
-    auto frames = std::move(others[c]);
-    others[c].clear();
-    return frames;
-  }
-  Json join(ConnId c, const std::string& room, const std::string& name, Json extra = Json::object()) {
-    connect(c);
-    Json m = {{"type", "join"}, {"v", 1}, {"room", room}, {"name", name}};
-    m.update(extra);
-    send(c, m);
-    auto frames = take(c);
-    REQUIRE(!frames.empty());
-    // Frames after the answer (held while away) stay queued for take().
-    others[c].assign(frames.begin() + 1, frames.end());
-    return frames.front();
-  }
-  void advance(double ms) {
-    now += ms;
-    server.handle_timeout(now);
-  }
-
-  RoomServer server;
-  double now = 1000;
-  std::map<ConnId, std::vector<Json>> others;
-  std::vector<ServerOutput> closed;
-};
 
 Json signal_to(const std::string& to) {
   return {{"type", "signal"}, {"to", to}, {"kind", "offer"}, {"sdp", "v=0\r\n"}};
@@ -80,10 +29,10 @@ TEST_CASE("joining makes the room and tells the others", "[server]") {
   CHECK(a["resumed"] == false);
   Json b = h.join(2, "r", "Bob");
   REQUIRE(b["peers"].size() == 1);
-  CHECK(b["peers"][0] == Json{{"id", a["peerId"]}, {"name", "Ann"}});
+  CHECK(b["peers"][0] == Json{{"id", a["peerId"]}, {"name", "Ann"}, {"role", "talker"}});
   auto to_a = h.take(1);
   REQUIRE(to_a.size() == 1);
-  CHECK(to_a[0] == Json{{"type", "peer-joined"}, {"peer", {{"id", b["peerId"]}, {"name", "Bob"}}}});
+  CHECK(to_a[0] == Json{{"type", "peer-joined"}, {"peer", {{"id", b["peerId"]}, {"name", "Bob"}, {"role", "talker"}}}});
   CHECK(h.server.room_count() == 1);
   CHECK(a["peerId"] != b["peerId"]);
 }

@@ -1,6 +1,7 @@
 #include "signaling/client_session.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace chorus {
@@ -24,6 +25,17 @@ void earliest(std::optional<double>& acc, std::optional<double> t) {
   if (t && (!acc || *t < *acc)) acc = t;
 }
 
+Json peer_json(const std::string& id, const std::string& name, p::Role role) {
+  return {{"id", id}, {"name", name}, {"role", p::to_string(role)}};
+}
+
+Json floor_event(const p::FloorState& f) {
+  return {{"event", "floor"},
+          {"holder", f.holder ? Json(*f.holder) : Json(nullptr)},
+          {"epoch", f.epoch},
+          {"reason", f.reason ? Json(p::to_string(*f.reason)) : Json(nullptr)}};
+}
+
 }  // namespace
 
 ClientConfig ClientConfig::from_json(const Json& config) {
@@ -43,6 +55,7 @@ ClientConfig ClientConfig::from_json(const Json& config) {
   positive("reconnectMaxMs", c.backoff.max_ms);
   positive("connectAttempts", c.connect_attempts);
   positive("resumeGraceMs", c.resume_grace_ms);
+  positive("floorRequestTimeoutMs", c.floor_request_timeout_ms);
   positive("iceDisconnectedRestartMs", c.negotiation.ice_disconnected_restart_ms);
   positive("iceRestartRetryMs", c.negotiation.ice_restart_retry_ms);
   return c;
@@ -66,6 +79,8 @@ void ClientSession::handle(const Json& input, double now_ms) {
   const std::string& t = *type;
   if (t == "join") return on_join(input, now_ms);
   if (t == "leave") return on_leave();
+  if (t == "floor-request") return on_floor_request(input, now_ms);
+  if (t == "floor-release") return on_floor_release();
   if (t == "socket-open") return on_socket_open(now_ms);
   if (t == "socket-closed") return on_socket_closed(now_ms);
   if (t == "local-media-ready") return on_media_ready();
@@ -138,6 +153,12 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   if (!name || !p::is_valid_name(*name)) {
     return fail(ErrorCode::BadMessage, "name must be 0..64 characters without control characters");
   }
+  std::optional<std::string> role;
+  if (const Json* r = find_field(input, "role"); r != nullptr && !r->is_null()) {
+    auto parsed = r->is_string() ? p::role_from_string(r->get<std::string>()) : std::nullopt;
+    if (!parsed) return fail(ErrorCode::BadMessage, "role must be talker or dispatcher");
+    role_ = *parsed;
+  }
   room_ = *room;
   name_ = *name;
   token_ = get_string(input, "token");
@@ -150,6 +171,7 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
 
 void ClientSession::on_leave() {
   if (state_ == State::Left || state_ == State::Idle) return;
+  fail_floor_requests("the room was left");
   if (socket_open_) {
     send(p::Leave{});
     action({{"action", "close-socket"}, {"code", 1000}});
@@ -198,6 +220,7 @@ void ClientSession::send_join() {
   join.room = room_;
   join.name = name_;
   join.token = token_;
+  join.role = role_;
   if (!peer_id_.empty()) join.resume = p::Resume{peer_id_, secret_};
   send(join);
 }
@@ -206,6 +229,9 @@ void ClientSession::on_socket_closed(double now_ms) {
   if (!socket_open_ && !socket_opening_) return;  // a socket we already gave up on
   socket_open_ = socket_opening_ = false;
   next_ping_at_.reset();
+  // The server frees the floor of a dropped socket at once, and answers nothing more on it.
+  fail_floor_requests("the signaling connection was lost");
+  if (holds_floor()) set_floor({std::nullopt, floor_.epoch, p::FloorReason::Dropped});
   if (state_ == State::Joined) set_state(State::Reconnecting);
   if (state_ != State::Connecting && state_ != State::Reconnecting) return;
   ++failed_attempts_;
@@ -243,11 +269,13 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       // Known from before a server restart: it resumed; keep the connection we have.
       it->second.confirm_deadline.reset();
       it->second.name = j->peer.name;
+      it->second.role = j->peer.role;
       flush_outbox_to(j->peer.id);
       it->second.negotiation.resend_pending_offer(*this);
     } else {
       // It will offer to us; make the connection now so that is off the critical path.
-      add_peer(j->peer.id, j->peer.name).negotiation.await_offer(*this, ice_servers_, media_ready_);
+      add_peer(j->peer.id, j->peer.name, j->peer.role)
+          .negotiation.await_offer(*this, ice_servers_, media_ready_);
     }
   } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
     remove_peer(l->peer_id, l->reason);
@@ -260,6 +288,10 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
     it->second.negotiation.on_remote_signal(*s, *this, ice_servers_);
   } else if (auto* b = std::get_if<p::Broadcast>(&message)) {
     event({{"event", "broadcast"}, {"from", b->from}, {"data", b->data}});
+  } else if (auto* f = std::get_if<p::FloorUpdate>(&message)) {
+    set_floor(f->floor);
+  } else if (auto* g = std::get_if<p::FloorGranted>(&message)) {
+    on_floor_granted(*g);
   }
 }
 
@@ -280,14 +312,15 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   Json peers = Json::array();
   for (const auto& info : w.peers) {
     listed.insert(info.id);
-    peers.push_back({{"id", info.id}, {"name", info.name}});
+    peers.push_back(peer_json(info.id, info.name, info.role));
     auto it = peers_.find(info.id);
     if (it != peers_.end()) {
       it->second.confirm_deadline.reset();
       it->second.name = info.name;
+      it->second.role = info.role;
     } else {
       // We are the newcomer (or it is new to us): we offer.
-      initiate(add_peer(info.id, info.name));
+      initiate(add_peer(info.id, info.name, info.role));
     }
   }
   for (auto& [id, peer] : peers_) {
@@ -302,6 +335,8 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
          {"room", room_},
          {"peers", peers},
          {"resumed", !first}});
+  // Who talks now: a late joiner learns it here, a resumed one what changed while it was away.
+  set_floor(w.floor);
 
   for (auto& [id, peer] : peers_) {
     if (peer.confirm_deadline) continue;  // not back yet: its signals wait for peer-joined
@@ -338,6 +373,7 @@ void ClientSession::on_server_error(const p::Error& e, double now_ms) {
     return;
   }
   if (join_refused) return fail(e.code, e.message);
+  if (e.ref == "floor-request") return on_floor_denied(e);
   // Signals are addressed by the core, never by the app: `unknown-peer` for one only means
   // the peer left while our candidates were on the way. Not the app's concern.
   if (e.code == ErrorCode::UnknownPeer && e.ref == "signal") return;
@@ -361,6 +397,12 @@ void ClientSession::handle_timeout(double now_ms) {
       next_ping_at_ = now_ms + config_.ping_interval_ms;
     }
   }
+  while (!floor_requests_.empty() && now_ms >= floor_requests_.front().deadline) {
+    const auto id = floor_requests_.front().id;
+    floor_requests_.pop_front();
+    floor_denied(id, ErrorCode::FloorDenied, "timeout",
+                 "the server did not answer the floor request in time");
+  }
   std::vector<std::string> expired;
   for (auto& [id, peer] : peers_) {
     peer.negotiation.handle_timeout(now_ms, *this);
@@ -373,6 +415,7 @@ std::optional<double> ClientSession::next_timeout() const {
   std::optional<double> t;
   earliest(t, reconnect_at_);
   if (socket_open_) earliest(t, next_ping_at_);
+  if (!floor_requests_.empty()) earliest(t, floor_requests_.front().deadline);
   for (const auto& [id, peer] : peers_) {
     earliest(t, peer.negotiation.next_timeout());
     earliest(t, peer.confirm_deadline);
@@ -421,10 +464,11 @@ void ClientSession::error_event(ErrorCode code, std::string message, bool fatal)
   event({{"event", "error"}, {"code", to_string(code)}, {"message", std::move(message)}, {"fatal", fatal}});
 }
 
-ClientSession::Peer& ClientSession::add_peer(const std::string& id, const std::string& name) {
+ClientSession::Peer& ClientSession::add_peer(const std::string& id, const std::string& name,
+                                             p::Role role) {
   auto [it, inserted] = peers_.try_emplace(
-      id, Peer{name, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
-  if (inserted) event({{"event", "peerjoined"}, {"peer", {{"id", id}, {"name", name}}}});
+      id, Peer{name, role, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
+  if (inserted) event({{"event", "peerjoined"}, {"peer", peer_json(id, name, role)}});
   return it->second;
 }
 
@@ -434,6 +478,101 @@ void ClientSession::remove_peer(const std::string& id, const std::string& reason
   it->second.negotiation.close(*this);
   peers_.erase(it);
   event({{"event", "peerleft"}, {"peerId", id}, {"reason", reason}});
+}
+
+}  // namespace chorus
+
+// ---- floor control -------------------------------------------------------------------------
+
+namespace chorus {
+
+void ClientSession::on_floor_request(const Json& input, double now_ms) {
+  std::optional<double> id;
+  if (const Json* v = find_field(input, "id"); v != nullptr && !v->is_null()) {
+    if (!v->is_number() || !std::isfinite(v->get<double>())) {
+      return error_event(ErrorCode::BadMessage, "floor-request `id` must be a number", false);
+    }
+    id = v->get<double>();
+  }
+  if (state_ != State::Joined || !socket_open_) {
+    return floor_denied(id, ErrorCode::NotConnected, "not-connected",
+                        "the signaling server is not connected");
+  }
+  const double wire_id = next_floor_wire_id_++;
+  floor_requests_.push_back({wire_id, id, now_ms + config_.floor_request_timeout_ms});
+  send(p::FloorRequest{wire_id});
+}
+
+void ClientSession::on_floor_release() {
+  // Also while a request is on its way: the server takes them in order, so the grant it may
+  // be about to make ends at once. Without a socket there is nothing to release: the server
+  // freed our floor when the socket dropped.
+  granted_epoch_ = 0;
+  if (state_ == State::Joined && socket_open_) send(p::FloorRelease{});
+}
+
+void ClientSession::on_floor_granted(const p::FloorGranted& g) {
+  auto it = std::find_if(floor_requests_.begin(), floor_requests_.end(),
+                         [&](const FloorRequest& r) { return g.id && r.wire_id == *g.id; });
+  if (it == floor_requests_.end()) {
+    // The answer to a request we gave up on (timed out): the app does not think it talks, so
+    // hand the floor back, unless it holds this very grant through another request.
+    if (floor_requests_.empty() && g.epoch != granted_epoch_) send(p::FloorRelease{});
+    return;
+  }
+  const auto id = it->id;
+  floor_requests_.erase(it);
+  granted_epoch_ = g.epoch;
+  Json e = {{"event", "floorgranted"}, {"epoch", g.epoch}, {"maxTalkMs", g.max_talk_ms}};
+  if (id) e["id"] = *id;
+  event(std::move(e));
+}
+
+void ClientSession::on_floor_denied(const p::Error& error) {
+  // An answer without an id (another server) goes to the oldest request.
+  auto it = std::find_if(floor_requests_.begin(), floor_requests_.end(),
+                         [&](const FloorRequest& r) { return !error.id || r.wire_id == *error.id; });
+  if (it == floor_requests_.end()) return;  // its request timed out already
+  const auto id = it->id;
+  floor_requests_.erase(it);
+  floor_denied(id, error.code, error.holder ? "busy" : "refused", error.message, error.holder);
+}
+
+void ClientSession::set_floor(p::FloorState floor) {
+  if (floor == floor_) return;
+  const bool held = holds_floor();
+  const std::uint32_t old_epoch = floor_.epoch;
+  floor_ = std::move(floor);
+  event(floor_event(floor_));
+  if (!held || holds_floor()) return;
+  granted_epoch_ = 0;
+  // Lost without asking: the UI must stop the talker (preempted, timeout, dropped).
+  if (floor_.reason && *floor_.reason != p::FloorReason::Released) {
+    event({{"event", "floorrevoked"},
+           {"epoch", old_epoch},
+           {"reason", p::to_string(*floor_.reason)},
+           {"holder", floor_.holder ? Json(*floor_.holder) : Json(nullptr)}});
+  }
+}
+
+void ClientSession::floor_denied(const std::optional<double>& id, ErrorCode code, const char* reason,
+                                 std::string message, std::optional<std::string> holder) {
+  if (!holder) holder = floor_.holder;  // as far as we know
+  Json e = {{"event", "floordenied"},
+            {"code", to_string(code)},
+            {"reason", reason},
+            {"holder", holder ? Json(*holder) : Json(nullptr)},
+            {"message", std::move(message)}};
+  if (id) e["id"] = *id;
+  event(std::move(e));
+}
+
+void ClientSession::fail_floor_requests(const char* why) {
+  while (!floor_requests_.empty()) {
+    const auto id = floor_requests_.front().id;
+    floor_requests_.pop_front();
+    floor_denied(id, ErrorCode::NotConnected, "not-connected", why);
+  }
 }
 
 }  // namespace chorus

@@ -1,11 +1,13 @@
 // The browser side of a room, sans-IO: the signaling socket's lifecycle (join, heartbeat,
-// reconnect with backoff and resume), the room's peers, and one PeerNegotiation per peer.
+// reconnect with backoff and resume), the room's peers, one PeerNegotiation per peer, and the
+// room's push-to-talk floor as the server reports it (plus this client's floor requests).
 // States: idle -> connecting -> joined -> reconnecting -> joined ... -> left.
 //
 // Inputs and outputs are the JSON objects of docs/architecture.md ("ClientCore"); a bad input
 // becomes an `error` event, never a crash.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -28,6 +30,7 @@ struct ClientConfig {
   int connect_attempts = 5;        // the first join gives up after this many failed sockets
   double resume_grace_ms = 10000;  // peers missing after a resume get this long to come back
   std::size_t max_outbox = 512;    // signals kept while the socket is down
+  double floor_request_timeout_ms = 5000;  // a floor request unanswered this long is denied
   NegotiationConfig negotiation;
 
   static ClientConfig from_json(const Json& config);
@@ -53,10 +56,12 @@ class ClientSession : private PeerSink {
   State state() const { return state_; }
   const std::string& peer_id() const { return peer_id_; }
   std::size_t peer_count() const { return peers_.size(); }
+  const protocol::FloorState& floor() const { return floor_; }
 
  private:
   struct Peer {
     std::string name;
+    protocol::Role role = protocol::Role::Talker;
     PeerNegotiation negotiation;
     std::optional<double> confirm_deadline;  // set after a resume until the server lists it
     bool start_waits_for_media = false;      // we offer once local media is ready
@@ -85,18 +90,38 @@ class ClientSession : private PeerSink {
   void schedule_reconnect(double now_ms);
   void fail(ErrorCode code, std::string message);
   void error_event(ErrorCode code, std::string message, bool fatal);
-  Peer& add_peer(const std::string& id, const std::string& name);
+  Peer& add_peer(const std::string& id, const std::string& name, protocol::Role role);
   void remove_peer(const std::string& id, const std::string& reason);
   void remove_all_peers(const std::string& reason);
   // Sends the held signals for one peer (it is back); drops those for peers that are gone.
   void flush_outbox_to(const std::string& peer_id);
   bool polite_towards(const std::string& other) const { return peer_id_ < other; }
 
+  // Floor control (docs/architecture.md, "Floor control").
+  struct FloorRequest {
+    double wire_id;             // the `id` on the wire: ours, unique per session
+    std::optional<double> id;   // the glue's, echoed in the answer event
+    double deadline;
+  };
+  void on_floor_request(const Json& input, double now_ms);
+  void on_floor_release();
+  void on_floor_granted(const protocol::FloorGranted& granted);
+  void on_floor_denied(const protocol::Error& error);
+  // Adopts the server's view of the floor, and tells the app if it changed.
+  void set_floor(protocol::FloorState floor);
+  // `holder`: who holds the floor, when the answer says; else as far as we know.
+  void floor_denied(const std::optional<double>& id, ErrorCode code, const char* reason,
+                    std::string message, std::optional<std::string> holder = std::nullopt);
+  // Fails every unanswered request (the socket went, or the room was left).
+  void fail_floor_requests(const char* why);
+  bool holds_floor() const { return !peer_id_.empty() && floor_.holder == peer_id_; }
+
   ClientConfig config_;
   Random random_;
   State state_ = State::Idle;
   std::string room_, name_;
   std::optional<std::string> token_;
+  protocol::Role role_ = protocol::Role::Talker;
   std::string peer_id_, secret_;
   Json ice_servers_ = Json::array();
 
@@ -109,6 +134,11 @@ class ClientSession : private PeerSink {
   std::optional<double> reconnect_at_;
   double last_rx_ = 0;
   std::optional<double> next_ping_at_;
+
+  protocol::FloorState floor_;
+  std::deque<FloorRequest> floor_requests_;  // in deadline order
+  double next_floor_wire_id_ = 1;
+  std::uint32_t granted_epoch_ = 0;  // the grant the app was told of (0: none)
 
   std::map<std::string, Peer> peers_;
   std::deque<protocol::Signal> outbox_;

@@ -107,11 +107,59 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
   return s;
 }
 
+// An optional role: absent or null is a talker.
+bool optional_role(const Json& obj, Role& out) {
+  std::optional<std::string> name;
+  if (!optional_field(obj, "role", name)) return false;
+  if (!name) return true;
+  auto role = role_from_string(*name);
+  if (!role) return false;
+  out = *role;
+  return true;
+}
+
 Parsed<PeerInfo> parse_peer_info(const Json& v, const char* ref) {
   auto id = get_string(v, "id");
   auto name = get_string(v, "name");
   if (!id || !is_valid_peer_id(*id) || !name) return bad("peer needs `id` and `name`", ref);
-  return PeerInfo{*id, *name};
+  PeerInfo info{*id, *name, Role::Talker};
+  if (!optional_role(v, info.role)) return bad("peer `role` must be talker or dispatcher", ref);
+  return info;
+}
+
+// A grant counter: an integer in [min, 2^32 - 1].
+std::optional<std::uint32_t> get_epoch(const Json& obj, double min) {
+  auto v = get_number(obj, "epoch");
+  if (!v || *v != std::floor(*v) || *v < min || *v > 4294967295.0) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+// The floor state of a `floor` message or of `welcome.floor`. A holder needs a grant
+// (epoch >= 1); `reason` may only be absent before the first change (`reason_required`: a
+// `floor` message always reports one).
+Parsed<FloorState> parse_floor_state(const Json& obj, bool reason_required, const char* ref) {
+  FloorState f;
+  if (!obj.is_object()) return bad("floor state must be an object", ref);
+  const Json* holder = find_field(obj, "holder");
+  if (holder == nullptr) return bad("floor needs `holder` (a peer id or null)", ref);
+  if (!holder->is_null()) {
+    if (!holder->is_string() || !is_valid_peer_id(holder->get<std::string>())) {
+      return bad("floor `holder` must be a peer id or null", ref);
+    }
+    f.holder = holder->get<std::string>();
+  }
+  auto epoch = get_epoch(obj, f.holder ? 1 : 0);
+  if (!epoch) return bad("floor `epoch` must be an integer in 0..2^32-1, at least 1 with a holder", ref);
+  f.epoch = *epoch;
+  std::optional<std::string> reason;
+  if (!optional_field(obj, "reason", reason)) return bad("floor `reason` must be a string", ref);
+  if (reason) {
+    f.reason = floor_reason_from_string(*reason);
+    if (!f.reason) return bad("unknown floor `reason` " + *reason, ref);
+  } else if (reason_required || f.epoch != 0) {
+    return bad("floor needs a `reason` once the floor has been granted", ref);
+  }
+  return f;
 }
 
 // Parses the frame and returns its object and type, or the error to answer with.
@@ -148,17 +196,26 @@ Json signal_json(const Signal& s, const char* peer_key) {
   return out;
 }
 
+// Keeps integral numbers integral on the wire (a double would print as 3.0).
+Json number_json(double d) {
+  if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return static_cast<std::int64_t>(d);
+  return d;
+}
+
 Json optional_id(const char* type, const std::optional<double>& id) {
   Json out = {{"type", type}};
-  if (id) {
-    // Keep integral ids integral on the wire (a double would print as 3.0).
-    const double d = *id;
-    if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-      out["id"] = static_cast<std::int64_t>(d);
-    } else {
-      out["id"] = d;
-    }
-  }
+  if (id) out["id"] = number_json(*id);
+  return out;
+}
+
+Json peer_json(const PeerInfo& p) {
+  return {{"id", p.id}, {"name", p.name}, {"role", to_string(p.role)}};
+}
+
+Json floor_fields(Json out, const FloorState& f) {
+  out["holder"] = f.holder ? Json(*f.holder) : Json(nullptr);
+  out["epoch"] = f.epoch;
+  out["reason"] = f.reason ? Json(to_string(*f.reason)) : Json(nullptr);
   return out;
 }
 
@@ -172,6 +229,36 @@ std::string_view to_string(SignalKind kind) {
     case SignalKind::EndOfCandidates: return "end-of-candidates";
   }
   return "offer";
+}
+
+std::string_view to_string(Role role) {
+  return role == Role::Dispatcher ? "dispatcher" : "talker";
+}
+
+std::optional<Role> role_from_string(std::string_view name) {
+  if (name == "talker") return Role::Talker;
+  if (name == "dispatcher") return Role::Dispatcher;
+  return std::nullopt;
+}
+
+std::string_view to_string(FloorReason reason) {
+  switch (reason) {
+    case FloorReason::Granted: return "granted";
+    case FloorReason::Released: return "released";
+    case FloorReason::Timeout: return "timeout";
+    case FloorReason::Preempted: return "preempted";
+    case FloorReason::Left: return "left";
+    case FloorReason::Dropped: return "dropped";
+  }
+  return "granted";
+}
+
+std::optional<FloorReason> floor_reason_from_string(std::string_view name) {
+  for (auto r : {FloorReason::Granted, FloorReason::Released, FloorReason::Timeout,
+                 FloorReason::Preempted, FloorReason::Left, FloorReason::Dropped}) {
+    if (to_string(r) == name) return r;
+  }
+  return std::nullopt;
 }
 
 bool is_valid_peer_id(std::string_view id) { return is_token(id, 1, 64); }
@@ -199,6 +286,7 @@ Parsed<ClientMessage> parse_client_message(std::string_view text) {
     j.room = *room;
     j.name = *name;
     if (!optional_field(obj, "token", j.token)) return bad("join `token` must be a string", type);
+    if (!optional_role(obj, j.role)) return bad("join `role` must be talker or dispatcher", type);
     if (const Json* r = find_field(obj, "resume"); r != nullptr && !r->is_null()) {
       auto peer_id = get_string(*r, "peerId");
       auto secret = get_string(*r, "secret");
@@ -225,6 +313,12 @@ Parsed<ClientMessage> parse_client_message(std::string_view text) {
     return ClientMessage{p};
   }
   if (type == "leave") return ClientMessage{Leave{}};
+  if (type == "floor-request") {
+    FloorRequest r;
+    if (!optional_field(obj, "id", r.id)) return bad("floor-request `id` must be a number", type);
+    return ClientMessage{r};
+  }
+  if (type == "floor-release") return ClientMessage{FloorRelease{}};
   return ProtocolError{ErrorCode::UnknownType, "unknown message type `" + type + "`", type};
 }
 
@@ -260,6 +354,12 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     }
     if (const Json* ice = find_field(obj, "iceServers"); ice != nullptr && ice->is_array()) {
       w.ice_servers = *ice;
+    }
+    // Absent from servers without floor control: nobody holds it.
+    if (const Json* floor = find_field(obj, "floor"); floor != nullptr) {
+      auto f = parse_floor_state(*floor, false, "welcome");
+      if (auto* err = std::get_if<ProtocolError>(&f)) return *err;
+      w.floor = std::get<FloorState>(std::move(f));
     }
     return ServerMessage{std::move(w)};
   }
@@ -297,8 +397,30 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     auto code_name = get_string(obj, "code");
     auto code = code_name ? error_code_from_string(*code_name) : std::nullopt;
     if (!code) return bad("error needs a known `code`", type);
-    return ServerMessage{Error{*code, get_string(obj, "message").value_or(""),
-                               get_string(obj, "ref").value_or("")}};
+    Error e{*code, get_string(obj, "message").value_or(""), get_string(obj, "ref").value_or(""),
+            std::nullopt, std::nullopt};
+    if (!optional_field(obj, "id", e.id)) return bad("error `id` must be a number", type);
+    if (!optional_field(obj, "holder", e.holder) || (e.holder && !is_valid_peer_id(*e.holder))) {
+      return bad("error `holder` must be a peer id", type);
+    }
+    return ServerMessage{std::move(e)};
+  }
+  if (type == "floor-granted") {
+    FloorGranted g;
+    auto epoch = get_epoch(obj, 1);
+    auto max_talk = get_number(obj, "maxTalkMs");
+    if (!epoch || !max_talk || !(*max_talk > 0) || !std::isfinite(*max_talk)) {
+      return bad("floor-granted needs an `epoch` in 1..2^32-1 and a positive `maxTalkMs`", type);
+    }
+    if (!optional_field(obj, "id", g.id)) return bad("floor-granted `id` must be a number", type);
+    g.epoch = *epoch;
+    g.max_talk_ms = *max_talk;
+    return ServerMessage{g};
+  }
+  if (type == "floor") {
+    auto f = parse_floor_state(obj, true, "floor");
+    if (auto* err = std::get_if<ProtocolError>(&f)) return *err;
+    return ServerMessage{FloorUpdate{std::get<FloorState>(std::move(f))}};
   }
   return ProtocolError{ErrorCode::UnknownType, "unknown message type `" + type + "`", type};
 }
@@ -311,6 +433,7 @@ Json to_json(const ClientMessage& message) {
           Json out = {{"type", "join"}, {"v", m.version}, {"room", m.room}, {"name", m.name}};
           if (m.token) out["token"] = *m.token;
           if (m.resume) out["resume"] = {{"peerId", m.resume->peer_id}, {"secret", m.resume->secret}};
+          if (m.role != Role::Talker) out["role"] = to_string(m.role);
           return out;
         } else if constexpr (std::is_same_v<T, Signal>) {
           return signal_json(m, "to");
@@ -318,6 +441,10 @@ Json to_json(const ClientMessage& message) {
           return {{"type", "broadcast"}, {"data", m.data}};
         } else if constexpr (std::is_same_v<T, Ping>) {
           return optional_id("ping", m.id);
+        } else if constexpr (std::is_same_v<T, FloorRequest>) {
+          return optional_id("floor-request", m.id);
+        } else if constexpr (std::is_same_v<T, FloorRelease>) {
+          return {{"type", "floor-release"}};
         } else {
           return {{"type", "leave"}};
         }
@@ -331,12 +458,13 @@ Json to_json(const ServerMessage& message) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Welcome>) {
           Json peers = Json::array();
-          for (const auto& p : m.peers) peers.push_back({{"id", p.id}, {"name", p.name}});
+          for (const auto& p : m.peers) peers.push_back(peer_json(p));
           return {{"type", "welcome"}, {"v", m.version},     {"room", m.room},
                   {"peerId", m.peer_id}, {"secret", m.secret}, {"resumed", m.resumed},
-                  {"peers", peers},      {"iceServers", m.ice_servers}};
+                  {"peers", peers},      {"iceServers", m.ice_servers},
+                  {"floor", floor_fields(Json::object(), m.floor)}};
         } else if constexpr (std::is_same_v<T, PeerJoined>) {
-          return {{"type", "peer-joined"}, {"peer", {{"id", m.peer.id}, {"name", m.peer.name}}}};
+          return {{"type", "peer-joined"}, {"peer", peer_json(m.peer)}};
         } else if constexpr (std::is_same_v<T, PeerLeft>) {
           return {{"type", "peer-left"}, {"peerId", m.peer_id}, {"reason", m.reason}};
         } else if constexpr (std::is_same_v<T, Signal>) {
@@ -345,9 +473,18 @@ Json to_json(const ServerMessage& message) {
           return {{"type", "broadcast"}, {"from", m.from}, {"data", m.data}};
         } else if constexpr (std::is_same_v<T, Pong>) {
           return optional_id("pong", m.id);
+        } else if constexpr (std::is_same_v<T, FloorGranted>) {
+          Json out = optional_id("floor-granted", m.id);
+          out["epoch"] = m.epoch;
+          out["maxTalkMs"] = number_json(m.max_talk_ms);
+          return out;
+        } else if constexpr (std::is_same_v<T, FloorUpdate>) {
+          return floor_fields({{"type", "floor"}}, m.floor);
         } else {
           Json out = {{"type", "error"}, {"code", to_string(m.code)}, {"message", m.message}};
           if (!m.ref.empty()) out["ref"] = m.ref;
+          if (m.id) out["id"] = number_json(*m.id);
+          if (m.holder) out["holder"] = *m.holder;
           return out;
         }
       },

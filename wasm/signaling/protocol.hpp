@@ -3,6 +3,7 @@
 // list. Unknown fields are ignored, so serialize(parse(x)) is x's canonical form.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +23,35 @@ struct ProtocolError {
   std::string ref;  // the offending message's `type`, when known
 };
 
+// A peer's role in push-to-talk floor control: a dispatcher's floor request preempts a
+// talker's (docs/protocol.md, "Floor control").
+enum class Role { Talker, Dispatcher };
+std::string_view to_string(Role role);
+std::optional<Role> role_from_string(std::string_view name);
+
 struct PeerInfo {
   std::string id;
   std::string name;
+  Role role = Role::Talker;
+};
+
+// Why the floor changed hands (the `reason` of a `floor` message).
+enum class FloorReason { Granted, Released, Timeout, Preempted, Left, Dropped };
+std::string_view to_string(FloorReason reason);
+std::optional<FloorReason> floor_reason_from_string(std::string_view name);
+
+// A room's floor: who talks, under which grant. `epoch` counts the room's grants (0 before the
+// first); voice frames carry the epoch of their grant. `reason` is that of the latest change,
+// absent while there has been none.
+struct FloorState {
+  std::optional<std::string> holder;
+  std::uint32_t epoch = 0;
+  std::optional<FloorReason> reason;
+
+  bool operator==(const FloorState& o) const {
+    return holder == o.holder && epoch == o.epoch && reason == o.reason;
+  }
+  bool operator!=(const FloorState& o) const { return !(*this == o); }
 };
 
 // RTCIceCandidateInit, as sent in `signal` kind `candidate`.
@@ -59,6 +86,7 @@ struct Join {
   std::string name;
   std::optional<std::string> token;
   std::optional<Resume> resume;
+  Role role = Role::Talker;  // omitted on the wire when talker
 };
 struct Broadcast {
   std::string from;  // empty client->server
@@ -68,8 +96,14 @@ struct Ping {
   std::optional<double> id;
 };
 struct Leave {};
+// Asks for the floor; `id` comes back in the answer (`floor-granted` or `error`).
+struct FloorRequest {
+  std::optional<double> id;
+};
+struct FloorRelease {};
 
-using ClientMessage = std::variant<Join, Signal, Broadcast, Ping, Leave>;
+using ClientMessage =
+    std::variant<Join, Signal, Broadcast, Ping, Leave, FloorRequest, FloorRelease>;
 
 // ---- server -> client -------------------------------------------------------------------
 struct Welcome {
@@ -80,6 +114,7 @@ struct Welcome {
   bool resumed = false;
   std::vector<PeerInfo> peers;
   Json ice_servers = Json::array();
+  FloorState floor;  // the room's floor now, so a late joiner knows who talks
 };
 struct PeerJoined {
   PeerInfo peer;
@@ -95,9 +130,22 @@ struct Error {
   ErrorCode code;
   std::string message;
   std::string ref;
+  std::optional<double> id;            // the `id` of the request it answers, if it had one
+  std::optional<std::string> holder;   // floor-denied: who holds the floor
+};
+// The answer to the holder's `floor-request`.
+struct FloorGranted {
+  std::optional<double> id;
+  std::uint32_t epoch = 0;
+  double max_talk_ms = 0;
+};
+// Sent to every peer of the room on every change of the floor.
+struct FloorUpdate {
+  FloorState floor;
 };
 
-using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, Signal, Broadcast, Pong, Error>;
+using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, Signal, Broadcast, Pong, Error,
+                                   FloorGranted, FloorUpdate>;
 
 template <typename T>
 using Parsed = std::variant<T, ProtocolError>;

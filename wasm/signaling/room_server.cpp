@@ -1,11 +1,25 @@
 #include "signaling/room_server.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace chorus {
 
 namespace p = protocol;
+
+namespace {
+
+// The wire `type` of a message that needs a room (for the `ref` of not-joined).
+const char* type_of(const p::ClientMessage& m) {
+  if (std::holds_alternative<p::Signal>(m)) return "signal";
+  if (std::holds_alternative<p::Broadcast>(m)) return "broadcast";
+  if (std::holds_alternative<p::FloorRequest>(m)) return "floor-request";
+  if (std::holds_alternative<p::FloorRelease>(m)) return "floor-release";
+  return "leave";
+}
+
+}  // namespace
 
 ServerConfig ServerConfig::from_json(const Json& config) {
   ServerConfig c;
@@ -27,6 +41,13 @@ ServerConfig ServerConfig::from_json(const Json& config) {
   if (const Json* ice = find_field(config, "iceServers"); ice != nullptr && ice->is_array()) {
     c.ice_servers = *ice;
   }
+  if (const Json* floor = find_field(config, "floor"); floor != nullptr && floor->is_object()) {
+    // At most 2^31 - 1 ms: what a JS host's setTimeout can wait for.
+    if (auto v = get_number(*floor, "maxTalkMs"); v && *v >= 1 && *v <= 2147483647.0) {
+      c.max_talk_ms = std::floor(*v);
+    }
+    if (auto v = get_bool(*floor, "dispatchers")) c.dispatchers = *v;
+  }
   // The seed arrives as up to four uint32 numbers (JS numbers cannot hold 64 bits exactly).
   if (const Json* seed = find_field(config, "seed"); seed != nullptr && seed->is_array()) {
     std::uint64_t words[4] = {0, 0, 0, 0};
@@ -47,6 +68,11 @@ RoomServer::RoomServer(ServerConfig config)
 std::size_t RoomServer::peer_count(std::string_view room) const {
   auto it = rooms_.find(std::string(room));
   return it == rooms_.end() ? 0 : it->second.seats.size();
+}
+
+p::FloorState RoomServer::floor_state(std::string_view room) const {
+  auto it = rooms_.find(std::string(room));
+  return it == rooms_.end() ? p::FloorState{} : it->second.floor.state();
 }
 
 void RoomServer::handle_connect(ConnId conn, double now_ms) {
@@ -79,19 +105,23 @@ void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_bina
   if (auto* join = std::get_if<p::Join>(&message)) return on_join(conn, c, std::move(*join));
   if (auto* ping = std::get_if<p::Ping>(&message)) return send(conn, p::Pong{ping->id});
   if (c.peer_id.empty()) {
-    const char* ref = std::holds_alternative<p::Signal>(message)      ? "signal"
-                      : std::holds_alternative<p::Broadcast>(message) ? "broadcast"
-                                                                      : "leave";
-    return send_error(conn, ErrorCode::NotJoined, "join a room first", ref);
+    return send_error(conn, ErrorCode::NotJoined, "join a room first", type_of(message));
   }
   if (auto* signal = std::get_if<p::Signal>(&message)) return on_signal(c, std::move(*signal));
   if (auto* b = std::get_if<p::Broadcast>(&message)) return on_broadcast(c, std::move(*b));
+  if (auto* r = std::get_if<p::FloorRequest>(&message)) return on_floor_request(conn, c, *r);
+  if (std::holds_alternative<p::FloorRelease>(message)) return on_floor_release(c);
   on_leave(c);
 }
 
 void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
   if (!c.peer_id.empty()) {
     return send_error(conn, ErrorCode::AlreadyJoined, "this socket is already in room " + c.room, "join");
+  }
+  if (join.role == p::Role::Dispatcher && !config_.dispatchers) {
+    // Refused, not downgraded: a client that believes it can preempt must learn it cannot.
+    return send_error(conn, ErrorCode::FloorDenied, "this server does not allow the dispatcher role",
+                      "join");
   }
   Room* room = nullptr;
   if (auto it = rooms_.find(join.room); it != rooms_.end()) room = &it->second;
@@ -111,8 +141,12 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     if (seat.conn != 0 && seat.conn != conn) {
       if (auto old = conns_.find(seat.conn); old != conns_.end()) old->second.peer_id.clear();
       out_.push_back({ServerOutput::Kind::Close, seat.conn, "", 4001, "replaced by a resumed session"});
+      // Its old socket died, so did its grant (as if we had seen the drop); the seat is away
+      // meanwhile so the change goes to the others only, and the welcome tells it.
+      seat.conn = 0;
+      free_floor(join.room, *room, join.resume->peer_id, p::FloorReason::Dropped);
     }
-    seat.conn = conn;
+    seat.conn = conn;  // a resume keeps the seat's role: the others know it by that
     seat.name = join.name;
     welcome.peer_id = join.resume->peer_id;
     welcome.secret = seat.secret;
@@ -139,12 +173,13 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       welcome.peer_id = new_peer_id(*room);
       welcome.secret = random_.token(24);
     }
-    room->seats[welcome.peer_id] = Seat{join.name, welcome.secret, conn, 0, {}, 0};
+    room->seats[welcome.peer_id] = Seat{join.name, join.role, welcome.secret, conn, 0, {}, 0};
   }
 
   for (const auto& [id, seat] : room->seats) {
-    if (id != welcome.peer_id) welcome.peers.push_back({id, seat.name});
+    if (id != welcome.peer_id) welcome.peers.push_back({id, seat.name, seat.role});
   }
+  welcome.floor = room->floor.state();
   c.room = join.room;
   c.peer_id = welcome.peer_id;
   send(conn, welcome);
@@ -155,7 +190,47 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     seat.pending.pop_front();
   }
   seat.pending_bytes = 0;
-  if (announce) broadcast_to_room(*room, welcome.peer_id, p::PeerJoined{{welcome.peer_id, join.name}});
+  if (announce) {
+    broadcast_to_room(*room, welcome.peer_id, p::PeerJoined{{welcome.peer_id, join.name, seat.role}});
+  }
+}
+
+void RoomServer::on_floor_request(ConnId conn, Conn& c, const p::FloorRequest& request) {
+  Room& room = rooms_[c.room];
+  const auto before = room.floor.deadline();
+  const auto answer =
+      room.floor.request(c.peer_id, room.seats[c.peer_id].role, now_, config_.max_talk_ms);
+  if (!answer.granted) {
+    const auto& holder = room.floor.state().holder;
+    std::string why = holder ? "the floor is held by " + *holder : "no floor grants are left in this room";
+    return send(conn, p::Error{ErrorCode::FloorDenied, std::move(why), "floor-request", request.id, holder});
+  }
+  // Everyone (the requester too) hears of the change before the requester gets its answer, so
+  // its view of the room's floor is already the new one when its request resolves.
+  if (answer.changed) floor_changed(c.room, room, before);
+  send(conn, p::FloorGranted{request.id, answer.epoch, config_.max_talk_ms});
+}
+
+void RoomServer::on_floor_release(Conn& c) {
+  // From someone else (a release that crossed a timeout or a preemption): nothing to do.
+  Room& room = rooms_[c.room];
+  const auto before = room.floor.deadline();
+  if (room.floor.release(c.peer_id, p::FloorReason::Released)) floor_changed(c.room, room, before);
+}
+
+void RoomServer::free_floor(const std::string& room_name, Room& room, const std::string& peer_id,
+                            p::FloorReason reason) {
+  const auto before = room.floor.deadline();
+  if (room.floor.release(peer_id, reason)) floor_changed(room_name, room, before);
+}
+
+void RoomServer::floor_changed(const std::string& room_name, Room& room, std::optional<double> before) {
+  if (before) floor_deadlines_.erase({*before, room_name});
+  if (auto after = room.floor.deadline()) floor_deadlines_.insert({*after, room_name});
+  const std::string frame = p::serialize(p::ServerMessage{p::FloorUpdate{room.floor.state()}});
+  for (const auto& [id, seat] : room.seats) {
+    if (seat.conn != 0) out_.push_back({ServerOutput::Kind::Send, seat.conn, frame, 0, ""});
+  }
 }
 
 void RoomServer::on_signal(Conn& c, p::Signal signal) {
@@ -204,10 +279,20 @@ void RoomServer::mark_away(Conn& c, double now_ms) {
   if (seat == room->second.seats.end()) return;
   seat->second.conn = 0;
   seat->second.away_deadline = now_ms + config_.resume_grace_ms;
+  // Nobody hears a talker without a socket: its floor goes now, not when its grace ends.
+  free_floor(c.room, room->second, c.peer_id, p::FloorReason::Dropped);
 }
 
 void RoomServer::handle_timeout(double now_ms) {
   now_ = now_ms;
+  while (!floor_deadlines_.empty() && floor_deadlines_.begin()->first <= now_ms) {
+    const std::string room_name = floor_deadlines_.begin()->second;
+    floor_deadlines_.erase(floor_deadlines_.begin());
+    auto room = rooms_.find(room_name);
+    if (room != rooms_.end() && room->second.floor.expire(now_ms)) {
+      floor_changed(room_name, room->second, std::nullopt);
+    }
+  }
   if (now_ms < next_sweep_) return;
   next_sweep_ = now_ms + config_.sweep_interval_ms;
 
@@ -240,6 +325,7 @@ std::optional<ServerOutput> RoomServer::poll() {
 
 std::optional<double> RoomServer::next_timeout() const {
   if (conns_.empty() && rooms_.empty()) return std::nullopt;
+  if (!floor_deadlines_.empty()) return std::min(next_sweep_, floor_deadlines_.begin()->first);
   return next_sweep_;
 }
 
@@ -249,7 +335,7 @@ void RoomServer::send(ConnId conn, const p::ServerMessage& message) {
 }
 
 void RoomServer::send_error(ConnId conn, ErrorCode code, std::string message, std::string ref) {
-  send(conn, p::Error{code, std::move(message), std::move(ref)});
+  send(conn, p::Error{code, std::move(message), std::move(ref), std::nullopt, std::nullopt});
 }
 
 bool RoomServer::deliver(Seat& seat, std::string frame) {
@@ -298,6 +384,9 @@ void RoomServer::remove_seat(const std::string& room_name, const std::string& pe
   auto room = rooms_.find(room_name);
   if (room == rooms_.end()) return;
   if (room->second.seats.erase(peer_id) == 0) return;
+  // Before peer-left: by the time the others forget the peer, nobody thinks it talks.
+  free_floor(room_name, room->second, peer_id,
+             reason == "left" ? p::FloorReason::Left : p::FloorReason::Dropped);
   if (room->second.seats.empty()) {
     rooms_.erase(room);  // nobody is left who could hold a connection to it
     return;

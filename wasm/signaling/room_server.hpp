@@ -1,19 +1,22 @@
 // The signaling server's room machine, sans-IO: the Node host reports sockets opening,
 // frames arriving and sockets closing, and executes what poll() returns (send a frame, close a
 // socket). It owns every rule: rooms made on first join and dropped when empty, addressing
-// only within a room, size limits, typed errors, heartbeats, resume after a dropped socket.
+// only within a room, size limits, typed errors, heartbeats, resume after a dropped socket,
+// and each room's push-to-talk floor (signaling/floor.hpp decides; this file tells the room).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/json.hpp"
 #include "common/random.hpp"
+#include "signaling/floor.hpp"
 #include "signaling/protocol.hpp"
 
 namespace chorus {
@@ -35,6 +38,10 @@ struct ServerConfig {
   // refused instead of coming back to peers that already closed their connections to it.
   double tombstone_ms = 10 * 60 * 1000;
   std::size_t max_tombstones_per_room = 256;
+  // Push-to-talk (config `floor: {maxTalkMs, dispatchers}`): a grant ends after max_talk_ms;
+  // without `dispatchers` a join asking for that role is refused (floor-denied).
+  double max_talk_ms = 60000;
+  bool dispatchers = true;
   std::uint64_t seed_lo = 0;
   std::uint64_t seed_hi = 0;
 
@@ -68,17 +75,20 @@ class RoomServer {
   void handle_timeout(double now_ms);
 
   std::optional<ServerOutput> poll();
-  // Absolute time of the next sweep, or nullopt when there is nothing to watch.
+  // Absolute time of the next sweep or floor deadline, or nullopt when there is nothing to watch.
   std::optional<double> next_timeout() const;
 
   // Introspection for tests and metrics.
   std::size_t room_count() const { return rooms_.size(); }
   std::size_t connection_count() const { return conns_.size(); }
   std::size_t peer_count(std::string_view room) const;
+  // The room's floor; the state of an empty floor for a room that does not exist.
+  protocol::FloorState floor_state(std::string_view room) const;
 
  private:
   struct Seat {
     std::string name;
+    protocol::Role role = protocol::Role::Talker;
     std::string secret;
     ConnId conn = 0;  // 0 while away
     double away_deadline = 0;
@@ -88,6 +98,7 @@ class RoomServer {
   struct Room {
     std::map<std::string, Seat> seats;  // by peer id
     std::deque<std::pair<std::string, double>> tombstones;  // (peer id, expiry) of removed seats
+    Floor floor;
   };
   struct Conn {
     double last_seen = 0;
@@ -99,6 +110,15 @@ class RoomServer {
   void on_signal(Conn& c, protocol::Signal signal);
   void on_broadcast(Conn& c, protocol::Broadcast broadcast);
   void on_leave(Conn& c);
+  void on_floor_request(ConnId conn, Conn& c, const protocol::FloorRequest& request);
+  void on_floor_release(Conn& c);
+  // Frees the floor if `peer_id` holds it (it left, or its socket dropped) and tells the room.
+  void free_floor(const std::string& room_name, Room& room, const std::string& peer_id,
+                  protocol::FloorReason reason);
+  // After a change of `room`'s floor: re-indexes its deadline (`before`: the one it had) and
+  // sends the new state to every connected seat. Away seats are not sent it: the welcome of
+  // their resume carries the state then.
+  void floor_changed(const std::string& room_name, Room& room, std::optional<double> before);
 
   void send(ConnId conn, const protocol::ServerMessage& message);
   void send_error(ConnId conn, ErrorCode code, std::string message, std::string ref = "");
@@ -119,6 +139,7 @@ class RoomServer {
   std::unordered_map<std::string, Room> rooms_;
   std::deque<ServerOutput> out_;
   double next_sweep_ = 0;
+  std::set<std::pair<double, std::string>> floor_deadlines_;  // (deadline, room) of held floors
   double now_ = 0;  // the latest time any input carried
 };
 
