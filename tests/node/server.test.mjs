@@ -57,6 +57,7 @@ describe('signaling protocol through the server', () => {
     assert.equal(w.resumed, false);
     assert.deepEqual(w.peers, []);
     assert.deepEqual(w.iceServers, ICE);
+    assert.deepEqual(w.floor, { holder: null, epoch: 0, reason: null }, 'nobody talks in a new room');
   });
 
   test('peer-joined, welcome.peers and peer-left (leave and close 1000)', async () => {
@@ -67,8 +68,8 @@ describe('signaling protocol through the server', () => {
     const wa = await a.join(room, 'Ada');
     const wb = await b.join(room, 'Bob');
     assert.notEqual(wa.peerId, wb.peerId);
-    assert.deepEqual(wb.peers, [{ id: wa.peerId, name: 'Ada' }]);
-    assert.deepEqual((await a.next('peer-joined')).peer, { id: wb.peerId, name: 'Bob' });
+    assert.deepEqual(wb.peers, [{ id: wa.peerId, name: 'Ada', role: 'talker' }]);
+    assert.deepEqual((await a.next('peer-joined')).peer, { id: wb.peerId, name: 'Bob', role: 'talker' });
     const wc = await c.join(room, 'Cy');
     assert.deepEqual(new Set(wc.peers.map((p) => p.id)), new Set([wa.peerId, wb.peerId]));
     await a.next('peer-joined');

@@ -2,7 +2,7 @@
 // chorus-rtc-server: the signaling server plus the demo pages on one HTTP port.
 //
 //   chorus-rtc-server [--port 8080] [--host ADDR] [--max-peers N] [--max-message-bytes N]
-//                     [--ice-servers JSON]
+//                     [--ice-servers JSON] [--max-talk-ms N] [--no-dispatchers]
 
 import { parseArgs } from 'node:util';
 import { startServer } from './server.mjs';
@@ -15,6 +15,9 @@ const USAGE = `Usage: chorus-rtc-server [options]
   --max-message-bytes N  largest signaling message accepted, in bytes (default 65536)
   --ice-servers JSON     RTCIceServer list given to clients, e.g.
                          '[{"urls":"stun:stun.example.org:3478"}]' (default [])
+  --max-talk-ms N        push-to-talk: a floor grant ends after N ms (default 60000)
+  --no-dispatchers       push-to-talk: refuse joins with the dispatcher role (who may
+                         preempt a talker); until tokens carry roles, anyone may claim it
   -h, --help             show this text
 `;
 
@@ -39,6 +42,8 @@ try {
       'max-peers': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'ice-servers': { type: 'string' },
+      'max-talk-ms': { type: 'string' },
+      'no-dispatchers': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,6 +77,14 @@ if (args['ice-servers'] !== undefined) {
     fail('--ice-servers must be a JSON array of RTCIceServer objects');
   }
   config.iceServers = ice;
+}
+
+if (args['max-talk-ms'] !== undefined || args['no-dispatchers']) {
+  config.floor = {};
+  if (args['max-talk-ms'] !== undefined) {
+    config.floor.maxTalkMs = parseInteger('--max-talk-ms', args['max-talk-ms'], 1, 0x7fffffff);
+  }
+  if (args['no-dispatchers']) config.floor.dispatchers = false;
 }
 
 // The server's own handlers never let an error escape; this is the last line of defence so a
