@@ -94,6 +94,11 @@ export interface JoinOptions {
   media?: MediaOptions | MediaStream;
   /** Opaque token passed to the server in `join` (for servers that authenticate). */
   token?: string;
+  /**
+   * Push-to-talk role. Default `'talker'`. A `'dispatcher'`'s floor request preempts a talker's;
+   * a server that does not allow dispatchers fails the join with `floor-denied`.
+   */
+  role?: PeerRole;
   /** Limits and pacing of the DataChannel protocol; the defaults suit most apps. */
   data?: DataOptions;
 }
@@ -213,6 +218,8 @@ export class Peer {
   readonly id: string;
   /** Display name the peer joined with. */
   readonly name: string;
+  /** Its push-to-talk role. */
+  readonly role: PeerRole;
   /** State of the RTCPeerConnection to this peer; `closed` once the peer has left. */
   readonly connectionState: RTCPeerConnectionState;
   /** All live remote tracks of this peer in one stream: `video.srcObject = peer.stream`. */
@@ -282,6 +289,80 @@ export interface RoomErrorEvent extends RoomEvent {
   readonly fatal: boolean;
 }
 
+// ---- push-to-talk floor control (docs/protocol.md, "Floor control") ----
+
+/** A peer's push-to-talk role: a dispatcher's floor request preempts a talker holding the floor. */
+export type PeerRole = 'talker' | 'dispatcher';
+
+/** Why the floor last changed: a grant, a preemption by a dispatcher, or how a grant ended. */
+export type FloorReason = 'granted' | 'released' | 'timeout' | 'preempted' | 'left' | 'dropped';
+
+/** The room's floor, as the server last reported it ({@link Room.floor}). */
+export interface FloorState {
+  /** Who talks: a peer id (this client's own included), or null when nobody does. */
+  readonly holder: string | null;
+  /**
+   * The current (or last) grant's number, counted per room from 1; 0 before the first grant.
+   * Voice frames carry the epoch of their grant: listeners play only the holder's frames of
+   * this epoch.
+   */
+  readonly epoch: number;
+  /** The latest change's reason; null before any. */
+  readonly reason: FloorReason | null;
+}
+
+/** What {@link Room.requestFloor} resolves with. */
+export interface FloorGrant {
+  /** Stamp every voice frame of this talk with it. */
+  readonly epoch: number;
+  /** The server revokes the grant this long after it was made (`floorrevoked`, reason `timeout`). */
+  readonly maxTalkMs: number;
+}
+
+/**
+ * Why a floor request failed: `busy` (someone holds it; see `holder`), `refused` (the server said
+ * no for another reason), `timeout` (no answer within 5 s), `not-connected` (signaling down, or
+ * the room was left).
+ */
+export type FloorDeniedReason = 'busy' | 'refused' | 'timeout' | 'not-connected';
+
+/** The ChorusError {@link Room.requestFloor} rejects with. */
+export interface FloorRequestError extends ChorusError {
+  /** `floor-denied`, or `not-connected` when there was no signaling connection to ask on. */
+  readonly code: 'floor-denied' | 'not-connected';
+  readonly reason: FloorDeniedReason;
+  /** Who holds the floor (as far as this client knows), or null. */
+  readonly holder: string | null;
+}
+
+/** Every change of the room's floor: who talks now (`holder`), or that nobody does. */
+export interface RoomFloorEvent extends RoomEvent, FloorState {
+  readonly type: 'floor';
+  /** The holder's Peer; null when nobody talks or this client does. */
+  readonly peer: Peer | null;
+}
+/** This client's floor request was granted (its promise resolves with the same values). */
+export interface RoomFloorGrantedEvent extends RoomEvent, FloorGrant { readonly type: 'floorgranted'; }
+/** This client's floor request was refused (its promise rejects). */
+export interface RoomFloorDeniedEvent extends RoomEvent {
+  readonly type: 'floordenied';
+  readonly code: 'floor-denied' | 'not-connected';
+  readonly reason: FloorDeniedReason;
+  readonly holder: string | null;
+  readonly peer: Peer | null;
+  readonly message: string;
+}
+/** This client held the floor and lost it without releasing it: stop talking. */
+export interface RoomFloorRevokedEvent extends RoomEvent {
+  readonly type: 'floorrevoked';
+  /** The epoch of the grant that ended. */
+  readonly epoch: number;
+  readonly reason: 'preempted' | 'timeout' | 'dropped';
+  /** The new holder (the preempting dispatcher), or null. */
+  readonly holder: string | null;
+  readonly peer: Peer | null;
+}
+
 export interface RoomEventMap {
   peerjoined: RoomPeerJoinedEvent;
   peerleft: RoomPeerLeftEvent;
@@ -292,6 +373,10 @@ export interface RoomEventMap {
   statechange: RoomStateChangeEvent;
   peerstatechange: RoomPeerStateChangeEvent;
   error: RoomErrorEvent;
+  floor: RoomFloorEvent;
+  floorgranted: RoomFloorGrantedEvent;
+  floordenied: RoomFloorDeniedEvent;
+  floorrevoked: RoomFloorRevokedEvent;
 }
 
 /**
@@ -321,6 +406,10 @@ export class Room extends EventTarget {
   readonly roomName: string;
   /** This client's display name given to join(). */
   readonly displayName: string;
+  /** This client's push-to-talk role given to join(). */
+  readonly role: PeerRole;
+  /** The room's push-to-talk floor: who talks, under which epoch. Updated before each `floor` event. */
+  readonly floor: FloorState;
   /** True when a live microphone track exists and is enabled. */
   readonly micEnabled: boolean;
   /** True when a live camera track exists and is enabled. */
@@ -374,6 +463,16 @@ export class Room extends EventTarget {
    * acquired are released. Also called on `pagehide`. The state becomes `left`.
    */
   leave(): void;
+
+  /**
+   * Asks the server for the push-to-talk floor (first come, first served; a dispatcher
+   * preempts a talker). Asking again while holding it resolves with the same epoch.
+   * @throws {FloorRequestError} (rejection) `floor-denied` with `holder` when someone else
+   *   holds it or no answer came in 5 s; `not-connected` without a signaling connection.
+   */
+  requestFloor(): Promise<FloorGrant>;
+  /** Gives the floor back; ignored by the server when this client does not hold it. */
+  releaseFloor(): void;
 
   /** The RTCPeerConnection to a peer, for getStats(); null if none. Do not drive it directly. */
   getPeerConnection(peerId: string): RTCPeerConnection | null;

@@ -4,10 +4,12 @@ export class Peer {
   /**
    * @param {string} id server-assigned peer id
    * @param {string} name display name
+   * @param {'talker'|'dispatcher'} [role] its push-to-talk role (a dispatcher may preempt)
    */
-  constructor(id, name) {
+  constructor(id, name, role = 'talker') {
     this.id = id;
     this.name = name;
+    this.role = role;
     /** @type {RTCPeerConnectionState} as reported by the core's `peerstatechange` */
     this.connectionState = 'new';
     /**

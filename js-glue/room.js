@@ -29,17 +29,23 @@ export class Room extends EventTarget {
   #wanted = { audio: true, video: true };
   #joinWaiter = null;
   #mediaPending = false;  // getUserMedia from join() still running
+  #role;
+  #floor = Object.freeze({ holder: null, epoch: 0, reason: null });
+  #floorRequests = new Map(); // request id -> {resolve, reject}: requestFloor() promises
+  #nextFloorRequest = 1;
   #onPageHide = () => this.leave();
 
   /**
    * Acquires local media, connects to the signaling server and enters the room.
    * Resolves once the server has welcomed us; rejects with a ChorusError
-   * ('media-unavailable', 'signaling-unreachable', 'room-full' ...) otherwise.
+   * ('media-unavailable', 'signaling-unreachable', 'room-full', 'floor-denied' for a
+   * dispatcher role the server does not allow ...) otherwise.
    */
-  static async join({ url, room, name = '', media, token, data } = {}) {
+  static async join({ url, room, name = '', media, token, data, role = 'talker' } = {}) {
     const wsUrl = signalingUrl(url);
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
+    if (role !== 'talker' && role !== 'dispatcher') throw new TypeError("role must be 'talker' or 'dispatcher'");
     const wanted = normaliseMedia(media);
     const given = typeof MediaStream !== 'undefined' && wanted instanceof MediaStream;
 
@@ -65,7 +71,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      url: wsUrl, socket, room, name, token, data,
+      url: wsUrl, socket, room, name, token, data, role,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -79,6 +85,7 @@ export class Room extends EventTarget {
     this.#roomName = opts.room;
     this.#displayName = opts.name;
     this.#token = opts.token;
+    this.#role = opts.role ?? 'talker';
     this.localStream = opts.stream;
     this.#constraints = opts.constraints;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
@@ -103,6 +110,14 @@ export class Room extends EventTarget {
   get roomName() { return this.#roomName; }
   /** This client's display name as given to join(). */
   get displayName() { return this.#displayName; }
+  /** This client's push-to-talk role as given to join(): 'talker' or 'dispatcher'. */
+  get role() { return this.#role; }
+  /**
+   * The room's push-to-talk floor as the server last reported it: `holder` (peer id, this
+   * client's own included, or null), `epoch` (the grant's number; 0 before the first) and
+   * `reason` of the latest change (null before any).
+   */
+  get floor() { return this.#floor; }
   /** True when a live microphone track exists and is enabled. */
   get micEnabled() { return this.#kindEnabled('audio'); }
   /** True when a live camera track exists and is enabled. */
@@ -176,6 +191,29 @@ export class Room extends EventTarget {
     this.#executor.input({ type: 'broadcast', data });
   }
 
+  /**
+   * Asks the server for the room's push-to-talk floor. Resolves `{epoch, maxTalkMs}` once
+   * granted (the floor ends by itself after maxTalkMs: a `floorrevoked` event says so).
+   * Rejects with a ChorusError: 'floor-denied' (`err.holder` holds it, `err.reason` 'busy';
+   * 'timeout' when the server did not answer in 5 s) or 'not-connected' (signaling is down,
+   * or the room was left). Asking again while holding it resolves with the same epoch.
+   */
+  requestFloor() {
+    if (this.#state === 'left' || this.#executor.disposed) {
+      return Promise.reject(floorError('not-connected', 'the room has been left', null, 'not-connected'));
+    }
+    const id = this.#nextFloorRequest++;
+    const answer = new Promise((resolve, reject) => this.#floorRequests.set(id, { resolve, reject }));
+    this.#executor.input({ type: 'floor-request', id });
+    return answer;
+  }
+
+  /** Gives the floor back (also right after requestFloor(), before its answer). No-op when not holding it. */
+  releaseFloor() {
+    if (this.#state === 'left') return;
+    this.#executor.input({ type: 'floor-release' });
+  }
+
   /** Leaves the room: peers are told at once, connections close and acquired devices stop. */
   leave() {
     if (this.#state === 'left') return;
@@ -193,7 +231,7 @@ export class Room extends EventTarget {
   #start(media) {
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
     const joined = new Promise((resolve, reject) => { this.#joinWaiter = { resolve, reject }; });
-    const input = { type: 'join', room: this.#roomName, name: this.#displayName };
+    const input = { type: 'join', room: this.#roomName, name: this.#displayName, role: this.#role };
     if (this.#token !== undefined) input.token = this.#token;
     if (media) {
       input.media = 'pending';
@@ -247,6 +285,13 @@ export class Room extends EventTarget {
       case 'broadcast':
         return this.#emit('broadcast', { from: ev.from, peer: this.peers.get(ev.from) ?? null, data: ev.data });
       case 'error': return this.#onError(ev);
+      case 'floor': return this.#onFloor(ev);
+      case 'floorgranted': return this.#onFloorAnswer(ev);
+      case 'floordenied': return this.#onFloorAnswer(ev);
+      case 'floorrevoked':
+        return this.#emit('floorrevoked', {
+          epoch: ev.epoch, reason: ev.reason, holder: ev.holder, peer: this.#peerOrNull(ev.holder),
+        });
       default: console.warn('chorus: unknown core event', ev);
     }
   }
@@ -266,9 +311,34 @@ export class Room extends EventTarget {
     this.#maybeResolveJoin();
   }
 
-  #addPeer({ id, name }, announce) {
+  #onFloor({ holder, epoch, reason }) {
+    this.#floor = Object.freeze({ holder, epoch, reason });
+    this.#emit('floor', { holder, epoch, reason, peer: this.#peerOrNull(holder) });
+  }
+
+  /** The core's answer to requestFloor(): settles its promise, then tells the listeners. */
+  #onFloorAnswer(ev) {
+    const waiter = this.#floorRequests.get(ev.id);
+    this.#floorRequests.delete(ev.id);
+    if (ev.event === 'floorgranted') {
+      waiter?.resolve({ epoch: ev.epoch, maxTalkMs: ev.maxTalkMs });
+      this.#emit('floorgranted', { epoch: ev.epoch, maxTalkMs: ev.maxTalkMs });
+      return;
+    }
+    waiter?.reject(floorError(ev.code, ev.message, ev.holder, ev.reason));
+    this.#emit('floordenied', {
+      code: ev.code, message: ev.message, reason: ev.reason, holder: ev.holder, peer: this.#peerOrNull(ev.holder),
+    });
+  }
+
+  /** The Peer for an id, or null (unknown, or this client itself). */
+  #peerOrNull(id) {
+    return id == null ? null : this.peers.get(id) ?? null;
+  }
+
+  #addPeer({ id, name, role }, announce) {
     if (this.peers.has(id)) return;
-    const peer = new Peer(id, name ?? '');
+    const peer = new Peer(id, name ?? '', role ?? 'talker');
     this.peers.set(id, peer);
     if (announce) this.#emit('peerjoined', { peer });
   }
@@ -383,6 +453,11 @@ export class Room extends EventTarget {
     for (const t of this.#ownedTracks) t.stop();
     this.#ownedTracks.clear();
     for (const peer of this.peers.values()) peer.connectionState = 'closed';
+    // The core answers every request before it leaves; this only guards against a missed one.
+    for (const { reject } of this.#floorRequests.values()) {
+      reject(floorError('not-connected', 'the room has been left', null, 'not-connected'));
+    }
+    this.#floorRequests.clear();
     this.#executor.dispose();
     // A fatal `error` may follow `statechange: left` in the same drain and carries the real
     // reason; only if none came is the join aborted without a code.
@@ -397,6 +472,14 @@ export class Room extends EventTarget {
   #emit(type, fields) {
     this.dispatchEvent(new RoomEvent(type, fields));
   }
+}
+
+/** A refused requestFloor(): the code, plus who holds the floor and why it was refused. */
+function floorError(code, message, holder, reason) {
+  const err = new ChorusError(code, message);
+  err.holder = holder ?? null;
+  err.reason = reason;
+  return err;
 }
 
 /** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */
