@@ -184,5 +184,10 @@ export function loadOpus(options = {}) {
 /** Wraps an already instantiated chorus-opus module (what a worklet that imported it holds). */
 export function opusApi(mod) { return makeApi(mod); }
 
-/** The URL of dist/chorus-opus.wasm, to compile once (WebAssembly.compileStreaming) and share. */
-export const OPUS_WASM_URL = new URL('../dist/chorus-opus.wasm', import.meta.url).href;
+/**
+ * The URL of dist/chorus-opus.wasm, to compile once (WebAssembly.compileStreaming) and share.
+ * Undefined inside an AudioWorkletGlobalScope, which has no URL class (and cannot fetch).
+ */
+export const OPUS_WASM_URL = typeof URL === 'function'
+  ? new URL('../dist/chorus-opus.wasm', import.meta.url).href
+  : undefined;
