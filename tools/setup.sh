@@ -13,12 +13,14 @@ cd "$(dirname "$0")/.."
 # runtimes are only a Recommends of clang, so they are named).
 # Tests: chromium (+ fonts so pages render text), iproute2 + util-linux (ip, unshare for the e2e
 # network namespace), iptables (the ICE-restart test cuts UDP inside that namespace), git,
-# ca-certificates (npm over TLS).
+# ca-certificates (npm over TLS), libopus-dev + pkg-config (the Opus interop test builds
+# tools/opus/opus-pipe.c against Debian's native libopus).
 packages=(
   cmake g++ make git ca-certificates
   emscripten nlohmann-json3-dev catch2 clang-14 libclang-rt-14-dev
   chromium fonts-liberation
   iproute2 util-linux procps iptables
+  libopus-dev pkg-config
 )
 
 missing=()
