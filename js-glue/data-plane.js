@@ -33,6 +33,7 @@ export class DataPlane {
    * @param {object} config DataConfig options (docs/architecture.md)
    * @param {{onMessage(peerId: string, data: unknown, reliable: boolean): void,
    *          onFile(peerId: string, transfer: FileTransfer): void,
+   *          onVoice?(peerId: string, header: {epoch: number, seq: number, timestamp: number, last: boolean}, packet: Uint8Array): void,
    *          onError(ev: {code: string, message: string, peer?: string}): void}} host
    */
   constructor(mod, config, host) {
@@ -126,6 +127,19 @@ export class DataPlane {
     this.#loop.drain();
   }
 
+  /**
+   * One push-to-talk packet to every peer whose unreliable channel is open, first in line
+   * there (docs/protocol.md, "Voice frames"). Returns how many peers it was queued for.
+   */
+  sendVoice(epoch, seq, timestamp, last, packet) {
+    this.#requireCore();
+    this.#core.inbox(packet.byteLength).set(packet);
+    const queued = this.#core.sendVoice(epoch, seq, timestamp, last);
+    if (queued < 0) throw new RangeError('voice: a packet is 1..7680 bytes under a floor epoch > 0');
+    this.#loop.drain();
+    return queued;
+  }
+
   /** Starts sending `blob` to one peer; see Room.sendFile(). */
   sendFile(peerId, blob, { name, type }) {
     this.#requireCore();
@@ -201,6 +215,8 @@ export class DataPlane {
     const key = `${o.peer}/${o.direction}/${o.transfer}`;
     switch (o.event) {
       case 'message': return this.#host.onMessage(o.peer, this.#decode(o.kind), o.reliable);
+      // The payload view is valid only now: the host copies what it keeps.
+      case 'voice': return this.#host.onVoice?.(o.peer, o, this.#core.payload());
       case 'transfer-incoming': {
         const transfer = new FileTransfer({
           id: o.transfer, direction: 'receive', peerId: o.peer, name: o.name, size: o.size, type: o.type,

@@ -23,6 +23,8 @@ export class Room extends EventTarget {
   #token;
   #executor;
   #data;
+  #voiceSink = null;  // the PushToTalk receiving voice frames, if any
+  #pushToTalk = null; // Promise<PushToTalk> while one is open
   #constraints;           // {audio, video} used when a device is turned on later
   #ownedTracks = new Set(); // tracks we acquired (and so stop on leave)
   #pendingTrack = {};     // kind -> Promise, so two quick toggles acquire one device
@@ -93,6 +95,7 @@ export class Room extends EventTarget {
     this.#data = new DataPlane(mod, opts.data, {
       onMessage: (peerId, data, reliable) => this.#onMessage(peerId, data, reliable),
       onFile: (peerId, transfer) => this.#onFile(peerId, transfer),
+      onVoice: (peerId, header, packet) => this.#voiceSink?.(peerId, header, packet),
       onError: (ev) => this.#onError({ ...ev, fatal: false }),
     });
     this.#executor = new Executor(core, opts.url, opts.socket, {
@@ -212,6 +215,32 @@ export class Room extends EventTarget {
   releaseFloor() {
     if (this.#state === 'left') return;
     this.#executor.input({ type: 'floor-release' });
+  }
+
+  /**
+   * Push-to-talk on this room (the walkie-talkie): opens the microphone and the Opus worklets,
+   * loading the codec on first use. One per room; calling again returns the same one until it
+   * is closed. Voice goes peer to peer on the unreliable DataChannel to everyone in the room;
+   * who may talk is the server's floor (requestFloor). See PushToTalkOptions in index.d.ts.
+   */
+  pushToTalk(options = {}) {
+    if (this.#state === 'left') return Promise.reject(new ChorusError('not-connected', 'the room has been left'));
+    if (!this.#pushToTalk) {
+      const link = {
+        sendVoice: (epoch, seq, timestamp, last, packet) => this.#data.sendVoice(epoch, seq, timestamp, last, packet),
+        setVoiceSink: (sink) => { this.#voiceSink = sink; },
+      };
+      this.#pushToTalk = import('./voice/push-to-talk.js')
+        .then(({ PushToTalk }) => PushToTalk.create(this, link, options))
+        .then((ptt) => {
+          ptt.addEventListener('closed', () => { this.#pushToTalk = null; }, { once: true });
+          return ptt;
+        }, (err) => {
+          this.#pushToTalk = null;
+          throw err;
+        });
+    }
+    return this.#pushToTalk;
   }
 
   /** Leaves the room: peers are told at once, connections close and acquired devices stop. */

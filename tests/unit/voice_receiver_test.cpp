@@ -72,7 +72,7 @@ TEST_CASE("voice receiver: packets that arrive before the grant wait for it", "[
   VoiceReceiver r;
   auto packets = tone_packets(10);
   double now = 0;
-  for (std::uint32_t s = 0; s < 3; ++s) CHECK(r.push(5, header(1, s), packets[s], now).verdict == VoiceVerdict::Accepted);
+  for (std::uint32_t s = 0; s < 3; ++s) CHECK(r.push(5, header(1, s), packets[s], now).verdict == VoiceVerdict::Pending);
   CHECK(r.state() == PlayState::Idle);
   r.set_floor(5, 1, now + 15);  // the grant came through the server a little later
   CHECK(r.state() != PlayState::Idle);
@@ -94,7 +94,7 @@ TEST_CASE("voice receiver: voice from a peer without the floor is never played",
   CHECK(again.verdict == VoiceVerdict::FloorViolation);
   CHECK_FALSE(again.report);
   // A made-up future epoch waits for a grant that never comes, then counts as a violation.
-  CHECK(r.push(2, header(9, 0), packets[2], now).verdict == VoiceVerdict::Accepted);
+  CHECK(r.push(2, header(9, 0), packets[2], now).verdict == VoiceVerdict::Pending);
   CHECK(play(r, now, 1500) == 0);
   CHECK(r.violations() == 3);
   // The holder's voice still plays.

@@ -5,11 +5,19 @@
 #include <emscripten/emscripten.h>
 
 #include "opus/codec.hpp"
+#include "opus/voice_receiver.hpp"
 
 using chorus::opus::Application;
 using chorus::opus::Decoder;
 using chorus::opus::Encoder;
 using chorus::opus::EncoderOptions;
+using chorus::opus::VoiceReceiver;
+
+// A receiver and the buffer its packets are copied into.
+struct ReceiverBox {
+  VoiceReceiver receiver;
+  std::uint8_t inbox[VoiceReceiver::kMaxVoicePacket];
+};
 
 namespace {
 
@@ -72,6 +80,44 @@ EMSCRIPTEN_KEEPALIVE int chorus_opus_decoder_decode(Decoder* d, int bytes, int f
 EMSCRIPTEN_KEEPALIVE int chorus_opus_decoder_conceal(Decoder* d, int samples) { return d->conceal(samples); }
 EMSCRIPTEN_KEEPALIVE const float* chorus_opus_decoder_pcm(Decoder* d) { return d->pcm(); }
 EMSCRIPTEN_KEEPALIVE void chorus_opus_decoder_free(Decoder* d) { delete d; }
+
+// ---- the listener's voice path (opus/voice_receiver.hpp) ----
+EMSCRIPTEN_KEEPALIVE ReceiverBox* chorus_voice_receiver_new() { return new ReceiverBox(); }
+EMSCRIPTEN_KEEPALIVE void chorus_voice_receiver_free(ReceiverBox* b) { delete b; }
+EMSCRIPTEN_KEEPALIVE std::uint8_t* chorus_voice_receiver_inbox(ReceiverBox* b) { return b->inbox; }
+EMSCRIPTEN_KEEPALIVE void chorus_voice_receiver_set_floor(ReceiverBox* b, std::uint32_t holder,
+                                                          std::uint32_t epoch, double now_ms) {
+  b->receiver.set_floor(holder, epoch, now_ms);
+}
+// The packet is the inbox's first `bytes`. Returns the VoiceVerdict, plus 16 if the app should
+// be told (the first violation or bad packet of its kind for that peer and burst).
+EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_push(ReceiverBox* b, std::uint32_t peer, std::uint32_t epoch,
+                                                    std::uint32_t seq, std::uint32_t timestamp, int last,
+                                                    int bytes, double arrival_ms) {
+  if (bytes <= 0 || bytes > static_cast<int>(sizeof b->inbox)) {
+    return static_cast<int>(chorus::opus::VoiceVerdict::BadAudio) | 16;
+  }
+  auto r = b->receiver.push(peer, {epoch, seq, timestamp, last != 0},
+                            std::string_view(reinterpret_cast<const char*>(b->inbox), bytes), arrival_ms);
+  return static_cast<int>(r.verdict) | (r.report ? 16 : 0);
+}
+EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_render(ReceiverBox* b, double now_ms) { return b->receiver.render(now_ms); }
+EMSCRIPTEN_KEEPALIVE const float* chorus_voice_receiver_pcm(ReceiverBox* b) { return b->receiver.pcm(); }
+// 0 idle, 1 buffering, 2 playing.
+EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_state(ReceiverBox* b) { return static_cast<int>(b->receiver.state()); }
+EMSCRIPTEN_KEEPALIVE std::uint32_t chorus_voice_receiver_talker(ReceiverBox* b) { return b->receiver.talker(); }
+// Fills out[0..15]: received, duplicates, late, outOfRange, overflow, decoded, lost,
+// fecRecovered, concealed, underruns, droppedForDrift, targetMs, bufferedMs, jitterMs,
+// decodeErrors, violations (js-glue/voice/receiver-stats.js names them).
+EMSCRIPTEN_KEEPALIVE void chorus_voice_receiver_stats(ReceiverBox* b, double* out) {
+  const auto s = b->receiver.jitter_stats();
+  const double v[16] = {double(s.received), double(s.duplicates), double(s.late), double(s.out_of_range),
+                        double(s.overflow), double(s.decoded), double(s.lost), double(s.fec_recovered),
+                        double(s.concealed), double(s.underruns), double(s.dropped_for_drift), s.target_ms,
+                        s.buffered_ms, s.jitter_ms, double(b->receiver.decode_errors()),
+                        double(b->receiver.violations())};
+  for (int i = 0; i < 16; ++i) out[i] = v[i];
+}
 
 EMSCRIPTEN_KEEPALIVE const char* chorus_opus_strerror(int status) { return chorus::opus::status_text(status); }
 EMSCRIPTEN_KEEPALIVE int chorus_opus_packet_samples(const std::uint8_t* data, int bytes) {

@@ -61,7 +61,7 @@ VoicePushResult VoiceReceiver::push(std::uint32_t peer, const voice::VoiceHeader
   }
   if (packet.size() > kMaxVoicePacket) return {VoiceVerdict::BadAudio, false};
   pending_.push_back({peer, header, std::string(packet), arrival_ms});
-  return {VoiceVerdict::Accepted, false};
+  return {VoiceVerdict::Pending, false};
 }
 
 void VoiceReceiver::start_burst(std::uint32_t peer, std::uint32_t epoch) {

@@ -28,7 +28,9 @@
 namespace chorus::opus {
 
 enum class VoiceVerdict {
-  Accepted,        // buffered for playout (or waiting for its floor grant)
+  Accepted,        // buffered for playout
+  Pending,         // for an epoch newer than any grant seen: held until the grant arrives
+                   // (then played) or kPendingMs passes (then a violation)
   Ignored,         // harmless: a duplicate, too late, or from a burst that was replaced
   FloorViolation,  // its sender does not hold the floor for this epoch: dropped
   BadAudio,        // absurd numbers or size: dropped
