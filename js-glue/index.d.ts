@@ -474,6 +474,16 @@ export class Room extends EventTarget {
   /** Gives the floor back; ignored by the server when this client does not hold it. */
   releaseFloor(): void;
 
+  /**
+   * Push-to-talk on this room: opens the microphone and two AudioWorklets (Opus encode, and
+   * the core's voice receiver: floor check, jitter buffer, decode), loading the Opus module on
+   * first use. Voice goes peer to peer on the unreliable DataChannel. One per room: calling
+   * again returns the same instance until it is closed.
+   * @throws {ChorusError} (rejection) `media-unavailable` when the microphone cannot be opened,
+   *   `not-connected` after leave(); a RangeError for an AudioContext not at 48 kHz.
+   */
+  pushToTalk(options?: PushToTalkOptions): Promise<PushToTalk>;
+
   /** The RTCPeerConnection to a peer, for getStats(); null if none. Do not drive it directly. */
   getPeerConnection(peerId: string): RTCPeerConnection | null;
 
@@ -497,4 +507,92 @@ export class Room extends EventTarget {
     listener: EventListenerOrEventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void;
+}
+
+// ---- push-to-talk (js-glue/voice/) ---------------------------------------------------------
+
+export interface PushToTalkOptions {
+  /** Where voice plays (48 kHz). Default: a new AudioContext, closed with the PushToTalk. */
+  audioContext?: AudioContext;
+  /** The node voice plays into (e.g. an AnalyserNode that goes on to the speaker). Default: the destination. */
+  output?: AudioNode;
+  /** The microphone. Default: getUserMedia with echo cancellation, noise suppression and AGC, stopped on close(). */
+  microphone?: MediaStream;
+  /** Encoder settings (mono; 48 kHz). Defaults: frameMs 20, bitrate 24000, complexity 5, fec true, dtx false, packetLoss 10, application 'voip'. */
+  opus?: Partial<Omit<import('./opus.js').OpusEncoderOptions, 'channels'>>;
+  /** Report `onset` events (sound after silence) at the microphone and the output, for latency measurements. */
+  probe?: boolean;
+}
+
+/** Playout statistics of the voice receiver, every 0.5 s (docs/architecture.md, "VoiceReceiver"). */
+export interface VoiceStats {
+  received: number; duplicates: number; late: number; outOfRange: number; overflow: number;
+  decoded: number; lost: number; fecRecovered: number; concealed: number; underruns: number;
+  droppedForDrift: number; targetMs: number; bufferedMs: number; jitterMs: number;
+  decodeErrors: number; violations: number;
+}
+
+export interface VoicePacketEvent extends Event {
+  readonly type: 'voicepacket';
+  readonly peerId: string;
+  readonly epoch: number;
+  readonly seq: number;
+  /** 48 kHz samples since the burst began. */
+  readonly timestamp: number;
+  /** The burst's final packet. */
+  readonly last: boolean;
+  /** One Opus packet (yours to keep: e.g. store it for replay). */
+  readonly packet: Uint8Array;
+}
+
+export interface PushToTalkEventMap {
+  /** Granted: this side is sending under `epoch`. */
+  talking: Event & { readonly epoch: number };
+  /** This side released and its last packet went out. */
+  released: Event;
+  /** The floor was taken away (`preempted` by a dispatcher, or `timeout`): sending stopped. */
+  revoked: Event & { readonly reason: string };
+  /** A remote talker's voice started / stopped playing. */
+  talkstart: Event & { readonly peerId: string };
+  talkend: Event & { readonly peerId: string };
+  /** Every voice packet accepted for playout (after the floor check). */
+  voicepacket: VoicePacketEvent;
+  /** `floor-violation` (voice from a peer without the floor: not played) or `bad-audio` (absurd numbers, or a packet that does not decode: concealed). */
+  error: Event & { readonly code: ChorusErrorCode; readonly message: string; readonly peerId: string | null; readonly error: ChorusError };
+  stats: Event & { readonly stats: VoiceStats };
+  /** With `probe`: an onset at the `capture` (microphone) or `playout` side, `time` in epoch ms (performance.timeOrigin based). */
+  onset: Event & { readonly side: 'capture' | 'playout'; readonly time: number; readonly outputLatency: number };
+  closed: Event;
+}
+
+export class PushToTalk extends EventTarget {
+  readonly audioContext: AudioContext;
+  /** Whether this side holds the floor and is sending. */
+  readonly talking: boolean;
+  /** The peer whose voice is playing, or null. */
+  readonly talker: string | null;
+  readonly stats: VoiceStats | null;
+  /**
+   * Asks for the floor and starts sending; encoding starts at once and waits for the grant,
+   * so the first syllable is kept. Rejects like Room.requestFloor().
+   */
+  press(): Promise<FloorGrant>;
+  /** Stops sending (the last packet carries the end flag) and gives the floor back. */
+  release(): void;
+  /** Changes bitrate, complexity, fec, dtx or packetLoss on the fly. */
+  configure(opus: import('./opus.js').OpusEncoderChanges): void;
+  /** Releases the floor if held, stops the worklets and what this instance opened. */
+  close(): void;
+  addEventListener<K extends keyof PushToTalkEventMap>(
+    type: K,
+    listener: (this: PushToTalk, ev: PushToTalkEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof PushToTalkEventMap>(
+    type: K,
+    listener: (this: PushToTalk, ev: PushToTalkEventMap[K]) => any,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
 }
