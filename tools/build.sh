@@ -40,10 +40,8 @@ if [[ $what == asan || $what == all ]]; then
 fi
 
 if [[ $what == fuzz || $what == all ]]; then
-  if [[ ! -f build/fuzz/CMakeCache.txt ]]; then
-    cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_FUZZ=ON \
-      -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
-  fi
+  configure build/fuzz "$(bash tools/opus/build.sh native)" \
+    cmake -S . -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14
   cmake --build build/fuzz -j "$jobs"
 fi
 

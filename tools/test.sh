@@ -42,6 +42,13 @@ mkdir -p "$dc_corpus"
   { tail -40 build/fuzz/dc-last-run.log; exit 1; }
 grep -E '^stat::number_of_executed_units' build/fuzz/dc-last-run.log
 
+step "fuzzing the voice receiver: floor, jitter buffer, Opus decode (libFuzzer, 20 s)"
+mkdir -p build/fuzz/voice-corpus
+./build/fuzz/voice_fuzz -max_total_time=20 -max_len=4096 -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix=build/fuzz/voice- -print_final_stats=1 build/fuzz/voice-corpus 2>build/fuzz/voice-last-run.log ||
+  { tail -40 build/fuzz/voice-last-run.log; exit 1; }
+grep -E '^stat::number_of_executed_units' build/fuzz/voice-last-run.log
+
 step "Node tests (tests/node)"
 node --test --test-timeout=120000 tests/node/
 
