@@ -1,6 +1,6 @@
 // The npm package as a user gets it: `npm pack`, install the tarball into an empty project,
-// then import `chorus-rtc` (without a browser) and `chorus-rtc/server`, start a server and run
-// the `chorus-rtc-server` bin.
+// then import `chorus-rtc` (without a browser), `chorus-rtc/opus` and `chorus-rtc/server`, start
+// a server and run the `chorus-rtc-server` bin.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ async function nodeEval(code) {
 test('the tarball holds the runtime files and nothing from the source tree', () => {
   const files = new Set(packed.files.map((f) => f.path));
   for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'dist/chorus-server.mjs', 'dist/chorus-server.wasm', 'js-glue/index.js',
-    'js-glue/index.d.ts', 'tools/server/server.mjs', 'tools/server/static.mjs', 'tools/server/cli.mjs']) {
+    'js-glue/index.d.ts', 'dist/chorus-opus.mjs', 'dist/chorus-opus.wasm', 'js-glue/opus.js', 'js-glue/opus.d.ts', 'tools/server/server.mjs', 'tools/server/static.mjs', 'tools/server/cli.mjs']) {
     assert.ok(files.has(f), `missing ${f}`);
   }
   for (const f of files) {
@@ -67,6 +67,60 @@ test('import "chorus-rtc" works in Node without browser globals', async () => {
   const keys = JSON.parse(keysLine);
   assert.ok(keys.includes('Room'), `exports: ${keysLine}`);
   assert.equal(typesLine, 'function function');
+});
+
+/**
+ * Runs a snippet like nodeEval() with a module-resolution hook that records every URL Node
+ * resolves (static imports, dynamic import()s, their dependencies); returns { stdout, loaded }.
+ */
+async function nodeEvalTracingImports(code) {
+  const log = path.join(tmp, `loaded-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
+  fs.writeFileSync(path.join(project, 'trace-hooks.mjs'), `
+    import fs from 'node:fs';
+    export async function resolve(specifier, context, next) {
+      const r = await next(specifier, context);
+      fs.appendFileSync(process.env.CHORUS_IMPORT_LOG, r.url + '\\n');
+      return r;
+    }`);
+  fs.writeFileSync(path.join(project, 'trace-register.mjs'),
+    "import { register } from 'node:module'; register('./trace-hooks.mjs', import.meta.url);");
+  fs.writeFileSync(log, '');
+  const { stdout } = await run(process.execPath, ['--import', './trace-register.mjs', '--input-type=module', '-e', code], {
+    cwd: project, timeout: 60000, env: { ...process.env, CHORUS_IMPORT_LOG: log },
+  });
+  return { stdout, loaded: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+test('import "chorus-rtc/opus" resolves to the lazy loader, which encodes and decodes', async () => {
+  const { stdout, loaded } = await nodeEvalTracingImports(`
+    const m = await import('chorus-rtc/opus');
+    const before = Object.keys(m).sort();
+    const opus = await m.loadOpus();
+    const enc = new opus.OpusEncoder({ bitrate: 32000 });
+    const tone = Float32Array.from({ length: 960 }, (_, i) => 0.3 * Math.sin(i / 10));
+    const packet = enc.encode(tone);
+    const pcm = new opus.OpusDecoder().decode(packet);
+    console.log(JSON.stringify({ before, version: opus.version, bytes: packet.length, samples: pcm.length }));
+  `);
+  const r = JSON.parse(stdout.trim());
+  assert.deepEqual(r.before, ['OPUS_WASM_URL', 'OpusError', 'SAMPLE_RATE', 'loadOpus', 'opusApi']);
+  assert.match(r.version, /^libopus 1\.5/);
+  assert.ok(r.bytes > 2 && r.bytes < 400, `packet of ${r.bytes} bytes`);
+  assert.equal(r.samples, 960);
+  // The control for the next test: loading the codec does show up in the trace.
+  assert.ok(loaded.some((u) => u.endsWith('/node_modules/chorus-rtc/js-glue/opus.js')), loaded.join('\n'));
+  assert.ok(loaded.some((u) => u.endsWith('/node_modules/chorus-rtc/dist/chorus-opus.mjs')), loaded.join('\n'));
+});
+
+test('import "chorus-rtc" does not load the Opus module (it is only loaded on demand)', async () => {
+  const { stdout, loaded } = await nodeEvalTracingImports(`
+    const m = await import('chorus-rtc');
+    console.log(typeof m.Room);
+  `);
+  assert.equal(stdout.trim(), 'function');
+  assert.ok(loaded.some((u) => u.endsWith('/node_modules/chorus-rtc/js-glue/index.js')), 'the trace sees the main entry');
+  const opus = loaded.filter((u) => /chorus-opus/.test(u));
+  assert.deepEqual(opus, [], 'the main entry\'s module graph pulls in chorus-opus');
 });
 
 test('the server\'s wasm module in the package instantiates in Node', async () => {

@@ -6,13 +6,14 @@
 #   wasm-o3    emcc -O3, no intrinsics                 (speed, portable wasm)
 #   wasm-simd  emcc -O3 -msimd128 -msse4.1: Emscripten's SSE4.1 emulation on wasm SIMD
 #   wasm-mixed       -Os, except the hot files in tools/opus/hot.cmake at -O3; no intrinsics
+#   wasm-mixed-core  -Os, only the SILK quantiser and warped autocorrelation at -O3
 #   wasm-mixed-vec   wasm-mixed, the hot files also -msimd128 (clang's auto-vectoriser only)
 #   wasm-mixed-simd  wasm-mixed with -msimd128 -msse4.1 and libopus's SSE4.1 code (emulated)
 #   native     the host compiler, -O3 with the library's own run-time-dispatched intrinsics
 #              (the benchmark's reference; the interop tests use Debian's libopus instead)
 # Incremental: a second run with an unchanged tree only re-checks the build.
 set -euo pipefail
-variant=${1:?usage: tools/opus/build.sh wasm-os|wasm-o3|wasm-simd|wasm-mixed|wasm-mixed-vec|wasm-mixed-simd|native}
+variant=${1:?usage: tools/opus/build.sh wasm-os|wasm-o3|wasm-simd|wasm-mixed|wasm-mixed-core|wasm-mixed-vec|wasm-mixed-simd|native}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(bash "$here/fetch.sh")
 cache=$(dirname "$src")
@@ -44,6 +45,9 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
     wasm-mixed)
       emcmake cmake -S "$src" -B "$build" "${common[@]}" "${wasm[@]}" -DOPUS_DISABLE_INTRINSICS=ON \
         "${mixed[@]}" -DCHORUS_OPUS_HOT_FLAGS=-O3 ;;
+    wasm-mixed-core)
+      emcmake cmake -S "$src" -B "$build" "${common[@]}" "${wasm[@]}" -DOPUS_DISABLE_INTRINSICS=ON \
+        "${mixed[@]}" -DCHORUS_OPUS_HOT_FLAGS=-O3 -DCHORUS_OPUS_HOT_SET=core ;;
     wasm-mixed-vec)
       emcmake cmake -S "$src" -B "$build" "${common[@]}" "${wasm[@]}" -DOPUS_DISABLE_INTRINSICS=ON \
         "${mixed[@]}" "-DCHORUS_OPUS_HOT_FLAGS=-O3;-msimd128" ;;
