@@ -512,8 +512,9 @@ void ClientSession::on_floor_release() {
 }
 
 void ClientSession::on_floor_granted(const p::FloorGranted& g) {
+  // Matched by id; an answer without one (another server) goes to the oldest request.
   auto it = std::find_if(floor_requests_.begin(), floor_requests_.end(),
-                         [&](const FloorRequest& r) { return g.id && r.wire_id == *g.id; });
+                         [&](const FloorRequest& r) { return !g.id || r.wire_id == *g.id; });
   if (it == floor_requests_.end()) {
     // The answer to a request we gave up on (timed out): the app does not think it talks, so
     // hand the floor back, unless it holds this very grant through another request.
@@ -529,7 +530,6 @@ void ClientSession::on_floor_granted(const p::FloorGranted& g) {
 }
 
 void ClientSession::on_floor_denied(const p::Error& error) {
-  // An answer without an id (another server) goes to the oldest request.
   auto it = std::find_if(floor_requests_.begin(), floor_requests_.end(),
                          [&](const FloorRequest& r) { return !error.id || r.wire_id == *error.id; });
   if (it == floor_requests_.end()) return;  // its request timed out already

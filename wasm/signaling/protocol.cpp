@@ -356,7 +356,7 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
       w.ice_servers = *ice;
     }
     // Absent from servers without floor control: nobody holds it.
-    if (const Json* floor = find_field(obj, "floor"); floor != nullptr) {
+    if (const Json* floor = find_field(obj, "floor"); floor != nullptr && !floor->is_null()) {
       auto f = parse_floor_state(*floor, false, "welcome");
       if (auto* err = std::get_if<ProtocolError>(&f)) return *err;
       w.floor = std::get<FloorState>(std::move(f));
