@@ -153,3 +153,21 @@ TEST_CASE("voice receiver: a released burst plays out and a preempted one stops"
   CHECK(r.talker() == 3);
   CHECK(play(r, now, 600) > 10);
 }
+
+TEST_CASE("voice receiver: a released burst whose last packet was lost still ends", "[voice][receiver]") {
+  VoiceReceiver r;
+  auto packets = tone_packets(10);
+  double now = 0;
+  r.set_floor(4, 1, now);
+  for (std::uint32_t s = 0; s < 10; ++s) {
+    r.push(4, header(1, s), packets[s], now);  // no packet carries `last`
+    r.render(now);
+    now += 20;
+  }
+  r.set_floor(0, 1, now);
+  play(r, now, 1000);
+  CHECK(r.state() != PlayState::Idle);  // within the release grace the end may still come
+  play(r, now, 300);
+  CHECK(r.state() == PlayState::Idle);
+  CHECK(r.talker() == 0);
+}

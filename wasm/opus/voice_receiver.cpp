@@ -105,6 +105,8 @@ int VoiceReceiver::render(double now_ms) {
     return n;
   };
   expire_pending(now_ms);
+  // A released burst whose final packet never came (lost: it is unreliable) ends here.
+  if (active_ && released_at_ >= 0 && now_ms - released_at_ > kReleaseGraceMs) active_ = false;
   if (!active_) return silence(960);
   voice::Playout p = jitter_.pop(now_ms);
   int n = -1;
