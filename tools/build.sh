@@ -17,7 +17,7 @@ unset EM_CACHE
 
 # libopus, pinned and built in a cache outside the tree (tools/opus/): natively for the unit
 # tests, and the wasm variant dist/chorus-opus ships (docs/BENCHMARKS.md, "Opus", says why).
-opus_wasm_variant=wasm-simd
+opus_wasm_variant=wasm-os
 
 # configure DIR ARGS...: runs CMake's configure step when DIR is new, or when the libopus prefix
 # it was configured with changed (a moved cache, another variant).
