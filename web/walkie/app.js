@@ -11,7 +11,7 @@ import { Meter } from './meter.js';
 import * as store from './store.js';
 
 const PRESETS = ['ch-1', 'ch-2', 'ch-3', 'ch-4'];
-const DENIED_MS = 2200;   // how long the denied / cut-off state shows
+const NOTICE_MS = 2200;   // how long the denied / cut-off state and other notices show
 const $ = (id) => document.getElementById(id);
 const ui = {
   name: $('name'), dispatcher: $('dispatcher'), roleBadge: $('role-badge'), conn: $('conn-state'),
@@ -96,7 +96,7 @@ function renderTalk() {
   let state, label, sub;
   if (!connected) {
     state = 'offline';
-    label = radio.state === 'connecting' || radio.state === 'reconnecting' ? 'Connecting…' : 'Offline';
+    label = !offline() && (radio.state === 'connecting' || radio.state === 'reconnecting') ? 'Connecting…' : 'Offline';
     sub = '';
   } else if (talk === 'denied' && flash) {
     state = 'denied'; ({ label, sub } = flash);
@@ -141,30 +141,45 @@ function renderOnAir() {
   if (state === 'talking') micMeter?.start(); else micMeter?.stop();
 }
 
-let lastStatus = '';
-function status(text, tone = '') {
-  if (text === lastStatus) return;  // the live region speaks changes, not repeats
-  lastStatus = text;
-  ui.status.textContent = text;
-  ui.status.dataset.tone = tone;
+// The status line (a live region) says what the radio is doing; a notice (denied, cut off,
+// an error) overrides it for a moment.
+let notice = null;
+let noticeTimer = 0;
+let lastError = null;
+function notify(text, tone = 'warn') {
+  clearTimeout(noticeTimer);
+  notice = { text, tone };
+  noticeTimer = setTimeout(() => { notice = null; renderStatus(); }, NOTICE_MS);
+  renderStatus();
 }
 
-function renderConnection({ error } = {}) {
-  const state = radio.state;
-  ui.conn.dataset.state = state;
-  ui.conn.textContent = { joined: settings.channel, idle: 'idle', connecting: 'connecting', reconnecting: 'reconnecting', offline: 'offline', refused: 'refused' }[state] ?? state;
-  if (state === 'offline') status(navigator.onLine ? 'Cannot reach the server — retrying' : 'You are offline — recent messages still play', 'bad');
-  else if (state === 'refused') status(`The server refused to join: ${error?.message ?? 'role not allowed'}`, 'bad');
-  else if (state === 'connecting') status(`Joining ${settings.channel}…`);
-  else if (state === 'reconnecting') status('Connection lost — reconnecting…', 'warn');
-  else if (state === 'joined') status(radio.micState === 'unavailable'
-    ? `On ${settings.channel}, listening only: no microphone` : `On ${settings.channel}`, radio.micState === 'unavailable' ? 'warn' : '');
-  render();
+const offline = () => radio.state === 'offline' || (radio.state === 'connecting' && !navigator.onLine);
+
+function renderStatus() {
+  const r = room();
+  const channel = settings.channel;
+  let text = '', tone = '';
+  if (notice) ({ text, tone } = notice);
+  else if (offline()) [text, tone] = [navigator.onLine ? 'Cannot reach the server — retrying' : 'Offline — recent messages still play', 'bad'];
+  else if (radio.state === 'refused') [text, tone] = [`The server refused to join: ${lastError?.message ?? 'role not allowed'}`, 'bad'];
+  else if (radio.state === 'connecting') text = `Joining ${channel}…`;
+  else if (radio.state === 'reconnecting') [text, tone] = ['Connection lost — reconnecting…', 'warn'];
+  else if (talk === 'talking') text = `You are talking on ${channel}`;
+  else if (r?.floor.holder && r.floor.holder !== r.peerId) text = `${peerName(r.floor.holder)} is talking`;
+  else if (radio.micState === 'unavailable') [text, tone] = [`On ${channel}, listening only: no microphone`, 'warn'];
+  else text = `On ${channel}`;
+  // The live region speaks changes, not repeats.
+  if (ui.status.textContent !== text) ui.status.textContent = text;
+  ui.status.dataset.tone = tone;
+  const pill = offline() ? 'offline' : radio.state;
+  ui.conn.dataset.state = pill;
+  ui.conn.textContent = pill === 'joined' ? channel : pill;
 }
 
 function render() {
   renderTalk();
   renderOnAir();
+  renderStatus();
 }
 
 // --- talking ---
@@ -182,11 +197,11 @@ function showDenied(label, sub, announce) {
   clearTimeout(flashTimer);
   flash = { label, sub };
   setTalk('denied');
-  status(announce, 'warn');
+  notify(announce);
   flashTimer = setTimeout(() => {
     flash = null;
     if (talk === 'denied') setTalk('idle');
-  }, DENIED_MS);
+  }, NOTICE_MS);
 }
 
 async function press() {
@@ -202,7 +217,6 @@ async function press() {
     maxTalkMs = grant.maxTalkMs ?? maxTalkMs;
     deadline = performance.now() + maxTalkMs;
     setTalk('talking');
-    status(`You are talking on ${settings.channel}`);
   } catch (err) {
     if (ptt !== radio.ptt) return;
     if (err?.code === 'floor-denied') {
@@ -210,7 +224,7 @@ async function press() {
       showDenied('Channel busy', `${who} is talking`, `Busy: ${who} is talking`);
     } else {
       setTalk('idle');
-      status(`Could not talk: ${err?.message ?? err}`, 'bad');
+      notify(`Could not talk: ${err?.message ?? err}`, 'bad');
     }
   }
 }
@@ -220,18 +234,19 @@ function release() {
   if (talk === 'requesting' || talk === 'talking') {
     radio.ptt?.release();
     setTalk('idle');
-    status(`On ${settings.channel}`);
   }
 }
 
 holdToTalk(ui.talk, { onPress: press, onRelease: release });
 // Enter / click from assistive tech: a tap toggles nothing, so say how it works instead.
 ui.talk.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter') status('Hold the button, or hold Space, to talk');
+  if (e.key === 'Enter') notify('Hold the button, or hold Space, to talk', '');
 });
 
 // --- the room's events ---
-radio.addEventListener('state', (e) => renderConnection(e));
+radio.addEventListener('state', ({ error }) => { lastError = error; render(); });
+window.addEventListener('online', render);
+window.addEventListener('offline', render);
 radio.addEventListener('leaving', () => {
   recorder.endAll();
   holding = false;
@@ -245,10 +260,6 @@ radio.addEventListener('room', ({ room: r, ptt }) => {
   }
   const channel = settings.channel;
   for (const type of ['floor', 'peerjoined', 'peerleft']) r.addEventListener(type, render);
-  r.addEventListener('floor', ({ holder, reason }) => {
-    if (holder && holder !== r.peerId) status(`${peerName(holder)} is talking`);
-    else if (!holder && talk !== 'talking' && talk !== 'denied' && reason !== null) status(`On ${channel}`);
-  });
   ptt.addEventListener('talkstart', render);
   ptt.addEventListener('talkend', render);
   ptt.addEventListener('revoked', ({ reason }) => {
@@ -324,7 +335,7 @@ async function play(id) {
     await player.play(id);
   } catch (err) {
     recent.setPlaying(id, false);
-    status(`Could not play the message: ${err?.message ?? err}`, 'bad');
+    notify(`Could not play the message: ${err?.message ?? err}`, 'bad');
   }
 }
 
@@ -356,5 +367,5 @@ const walkie = window.walkie = {
 
 renderSettings();
 render();
-refreshRecent();
+store.finishStale().catch(() => {}).then(refreshRecent);
 reconnect();

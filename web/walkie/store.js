@@ -61,6 +61,17 @@ export async function appendPackets(id, packets, { duration, finished = false })
   return msg;
 }
 
+/**
+ * Marks messages still open from an earlier visit as finished: their talker's last packet
+ * can no longer arrive to this page.
+ */
+export async function finishStale() {
+  const tx = (await db()).transaction('messages', 'readwrite');
+  const messages = tx.objectStore('messages');
+  for (const m of await result(messages.getAll())) if (!m.done) messages.put({ ...m, done: true });
+  await done(tx);
+}
+
 /** The newest messages first. */
 export async function listMessages(limit = KEEP) {
   const tx = (await db()).transaction('messages');
