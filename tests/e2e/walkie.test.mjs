@@ -155,6 +155,39 @@ test('busy channel: a second talker is denied and told who holds it; a dispatche
   env.checkPages(ctx);
 });
 
+test('channel picker and name: switching leaves one room and joins the next; settings persist', async (ctx) => {
+  const { page } = carol;
+  await page.locator('#name').fill('Caz');
+  await page.locator('#name').press('Enter');
+  await waitUntil(() => alice.evaluate(() => [...window.walkie.radio.room.peers.values()].some((p) => p.name === 'Caz')),
+    { message: 'Alice sees Carol under her new name' });
+  await ready(carol);
+
+  await page.locator('label.chip:has-text("ch-3")').click();
+  await waitUntil(() => carol.evaluate(() => window.walkie.radio.room?.roomName === 'ch-3' && window.walkie.radio.state === 'joined'),
+    { message: 'Carol on ch-3' });
+  await waitUntil(() => alice.evaluate(() => ![...window.walkie.radio.room.peers.values()].some((p) => p.name === 'Caz')),
+    { message: 'Carol left Alice\'s channel' });
+  assert.equal((await ui(carol)).conn, 'joined');
+  assert.equal(await page.locator('#conn-state').textContent(), 'ch-3');
+
+  await page.locator('#custom-channel').fill('ops room');
+  await page.locator('#custom-channel').press('Enter');
+  await waitUntil(() => carol.evaluate(() => window.walkie.radio.room?.roomName === 'ops room'), { message: 'Carol on a custom channel' });
+  assert.deepEqual(await page.evaluate(() => ({ ...localStorage })),
+    { 'walkie.name': 'Caz', 'walkie.channel': 'ops room', 'walkie.dispatcher': '1' });
+
+  // A fresh visit (no query) comes back to the same name, channel and role.
+  await page.goto(`${env.origin}/web/walkie/`);
+  await ready(carol);
+  assert.deepEqual(await page.evaluate(() => ({
+    name: document.getElementById('name').value, custom: document.getElementById('custom-channel').value,
+    room: window.walkie.radio.room.roomName, role: window.walkie.radio.room.role,
+    badge: !document.getElementById('role-badge').hidden,
+  })), { name: 'Caz', custom: 'ops room', room: 'ops room', role: 'dispatcher', badge: true });
+  env.checkPages(ctx);
+});
+
 test('offline: the service worker serves the app shell, the library and the codec; recent messages still replay', async (ctx) => {
   const { page, context } = bob;
   await waitUntil(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 10000, message: 'the service worker controls the page' });

@@ -1,5 +1,5 @@
-// Press-and-hold input for the talk button: one pointer or the Space key (anywhere but a text
-// field; auto-repeat ignored). The pointer is captured, so its moves and its release are seen
+// Press-and-hold input for the talk button: one pointer or the Space key (auto-repeat
+// ignored). The pointer is captured, so its moves and its release are seen
 // wherever they happen: lifting it anywhere, sliding it off the button (beyond a small slack
 // for a wobbling thumb) or a cancel ends the hold. Calls onPress() once per hold and
 // onRelease() once when it ends.
@@ -42,14 +42,16 @@ export function holdToTalk(button, { onPress, onRelease }) {
   // A long press on touch screens would open the context menu.
   button.addEventListener('contextmenu', (e) => e.preventDefault());
 
-  const typing = (el) => el instanceof HTMLElement && (el.isContentEditable || el.matches('input:not([type=checkbox]):not([type=radio]), textarea, select'));
+  // Space talks unless another control wants it (typing, ticking a box, pressing a button).
+  const ownSpace = (el) => el !== button && el instanceof HTMLElement
+    && (el.isContentEditable || el.matches('input:not([type=radio]), textarea, select, button, a[href]'));
   window.addEventListener('keydown', (e) => {
-    if (e.code !== 'Space' || typing(e.target)) return;
+    if (e.code !== 'Space' || ownSpace(e.target)) return;
     e.preventDefault();  // no page scroll, no click on a focused button
     if (!e.repeat) start('key');
   });
   window.addEventListener('keyup', (e) => {
-    if (e.code !== 'Space' || typing(e.target)) return;
+    if (e.code !== 'Space' || holder !== 'key') return;
     e.preventDefault();
     end('key');
   });
