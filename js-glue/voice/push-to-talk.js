@@ -105,7 +105,12 @@ export class PushToTalk extends EventTarget {
     this.#capture.port.onmessage = ({ data }) => this.#fromCapture(data);
     this.#playout.port.onmessage = ({ data }) => this.#fromPlayout(data);
 
-    this.#listen('floor', ({ holder, epoch }) => this.#tellFloor(holder, epoch));
+    this.#listen('floor', ({ holder, epoch, reason }) => {
+      // The server moved the floor away from us without a floorrevoked (e.g. our socket
+      // dropped and it freed the floor at once): stop sending under a dead grant.
+      if (this.#epoch !== 0 && epoch !== this.#epoch) this.#revoke(reason ?? 'dropped');
+      this.#tellFloor(holder, epoch);
+    });
     this.#listen('floorrevoked', ({ reason }) => this.#revoke(reason));
     this.#listen('statechange', ({ state }) => { if (state === 'left') this.close(); });
     const { holder, epoch } = this.#room.floor;
