@@ -4,7 +4,7 @@
 // channels; without one the radio still listens (a silent stream stands in for it).
 import { Room } from '/js-glue/index.js';
 
-const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Radio extends EventTarget {
   #ctx; #output; #mic = null; #micState = 'unknown';
@@ -42,6 +42,7 @@ export class Radio extends EventTarget {
     const gen = ++this.#gen;
     this.#join(gen).catch((err) => {
       if (gen !== this.#gen) return;
+      console.warn(`walkie: joining ${this.#wanted.channel} failed:`, err?.code ?? '', err?.message ?? err);
       this.#drop();
       // The server refused the role itself (e.g. --no-dispatchers): retrying would not help.
       if (err?.code === 'floor-denied') return this.#setState('refused', err);
