@@ -516,8 +516,12 @@ export interface PushToTalkOptions {
   audioContext?: AudioContext;
   /** The node voice plays into (e.g. an AnalyserNode that goes on to the speaker). Default: the destination. */
   output?: AudioNode;
-  /** The microphone. Default: getUserMedia with echo cancellation, noise suppression and AGC, stopped on close(). */
-  microphone?: MediaStream;
+  /**
+   * The microphone. Default: getUserMedia with echo cancellation, noise suppression and AGC,
+   * stopped on close(). `false`: listen only (no permission asked; press() rejects
+   * `media-unavailable`).
+   */
+  microphone?: MediaStream | false;
   /** Encoder settings (mono; 48 kHz). Defaults: frameMs 20, bitrate 24000, complexity 5, fec true, dtx false, packetLoss 10, application 'voip'. */
   opus?: Partial<Omit<import('./opus.js').OpusEncoderOptions, 'channels'>>;
   /** Report `onset` events (sound after silence) at the microphone and the output, for latency measurements. */
@@ -557,6 +561,8 @@ export interface PushToTalkEventMap {
   talkend: Event & { readonly peerId: string };
   /** Every voice packet accepted for playout (after the floor check). */
   voicepacket: VoicePacketEvent;
+  /** Every packet this side sent (e.g. to keep its own messages too). */
+  sentpacket: Event & { readonly epoch: number; readonly seq: number; readonly timestamp: number; readonly last: boolean; readonly packet: Uint8Array };
   /** `floor-violation` (voice from a peer without the floor: not played) or `bad-audio` (absurd numbers, or a packet that does not decode: concealed). */
   error: Event & { readonly code: ChorusErrorCode; readonly message: string; readonly peerId: string | null; readonly error: ChorusError };
   stats: Event & { readonly stats: VoiceStats };
@@ -567,6 +573,8 @@ export interface PushToTalkEventMap {
 
 export class PushToTalk extends EventTarget {
   readonly audioContext: AudioContext;
+  /** Whether a microphone is attached (false: listen only). */
+  readonly canTalk: boolean;
   /** Whether this side holds the floor and is sending. */
   readonly talking: boolean;
   /** The peer whose voice is playing, or null. */

@@ -81,13 +81,16 @@ export class PushToTalk extends EventTarget {
       compileOpus(),
       this.#ctx.audioWorklet.addModule(new URL('./worklet.js', import.meta.url)),
     ]);
-    this.#ownsStream = !options.microphone;
-    try {
-      this.#stream = options.microphone ?? await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
-    } catch (err) {
-      throw new ChorusError('media-unavailable', `the microphone could not be opened: ${err?.message ?? err}`, { cause: err });
+    // microphone: false listens only (no capture permission needed); press() then rejects.
+    this.#ownsStream = options.microphone === undefined;
+    if (options.microphone !== false) {
+      try {
+        this.#stream = options.microphone ?? await navigator.mediaDevices.getUserMedia({
+          audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+      } catch (err) {
+        throw new ChorusError('media-unavailable', `the microphone could not be opened: ${err?.message ?? err}`, { cause: err });
+      }
     }
     this.#capture = new AudioWorkletNode(this.#ctx, 'chorus-voice-capture', {
       numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit',
@@ -98,8 +101,10 @@ export class PushToTalk extends EventTarget {
       processorOptions: { wasmModule, probe },
     });
     const ready = Promise.all([waitReady(this.#capture, 'capture'), waitReady(this.#playout, 'playout')]);
-    this.#source = this.#ctx.createMediaStreamSource(this.#stream);
-    this.#source.connect(this.#capture);
+    if (this.#stream) {
+      this.#source = this.#ctx.createMediaStreamSource(this.#stream);
+      this.#source.connect(this.#capture);
+    }
     this.#playout.connect(options.output ?? this.#ctx.destination);
     await ready;
     this.#capture.port.onmessage = ({ data }) => this.#fromCapture(data);
@@ -124,6 +129,8 @@ export class PushToTalk extends EventTarget {
 
   /** The AudioContext voice plays in (resume() it from a user gesture if the page must). */
   get audioContext() { return this.#ctx; }
+  /** Whether a microphone is attached (false: listen only). */
+  get canTalk() { return !!this.#stream; }
   /** Whether this side holds the floor and is sending. */
   get talking() { return this.#epoch !== 0 && !this.#revoked; }
   /** The peer id whose voice is playing, or null. */
@@ -138,6 +145,7 @@ export class PushToTalk extends EventTarget {
    */
   async press() {
     this.#live();
+    if (!this.#stream) throw new ChorusError('media-unavailable', 'this push-to-talk listens only (microphone: false)');
     if (this.#pressed) return { epoch: this.#epoch };
     this.#pressed = true;
     this.#revoked = false;
@@ -220,8 +228,11 @@ export class PushToTalk extends EventTarget {
     try {
       this.#link.sendVoice(this.#epoch, m.seq, m.timestamp, m.last, m.packet);
     } catch (err) {
-      this.#error('bad-audio', err.message);
+      return this.#error('bad-audio', err.message);
     }
+    this.dispatchEvent(Object.assign(new Event('sentpacket'), {
+      epoch: this.#epoch, seq: m.seq, timestamp: m.timestamp, last: m.last, packet: m.packet,
+    }));
   }
 
   #fromPlayout(m) {

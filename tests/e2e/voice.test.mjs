@@ -14,11 +14,11 @@ before(async () => {
 after(async () => { await env?.close(); });
 
 let rooms = 0;
-async function openRoom(names) {
+async function openRoom(names, queries = {}) {
   const room = `voice-${process.pid}-${++rooms}`;
   const peers = [];
   for (const name of names) {
-    const p = await env.openPeer({ room, name, path: '/e2e/voice.html' });
+    const p = await env.openPeer({ room, name, path: '/e2e/voice.html', query: queries[name] ?? {} });
     p.id = (await p.waitJoined()).peerId;
     await waitUntil(() => p.evaluate(() => window.voice.ready), { timeout: 15000, message: `${name}: push-to-talk ready` });
     peers.push(p);
@@ -47,7 +47,10 @@ function latencies(capture, playout) {
 }
 
 test('one talker, three listeners hear decoded audio; a second talker is denied until the first releases', async (ctx) => {
-  const [alice, bob, carol, dave] = await openRoom(['alice', 'bob', 'carol', 'dave']);
+  // Dave listens only: no microphone is opened, and he cannot talk.
+  const [alice, bob, carol, dave] = await openRoom(['alice', 'bob', 'carol', 'dave'], { dave: { mic: 'off' } });
+  assert.deepEqual(await dave.evaluate(() => window.voice.press()), { error: { code: 'media-unavailable', holder: undefined, reason: undefined } });
+  assert.equal(await dave.evaluate(() => window.voice.ptt.canTalk), false);
   const listeners = [bob, carol, dave];
   const before = await Promise.all(listeners.map(state));
 
@@ -74,8 +77,9 @@ test('one talker, three listeners hear decoded audio; a second talker is denied 
     ctx.diagnostic(`${p.name}: mouth-to-ear ${lat.map((x) => x.toFixed(0)).join(' ')} ms; target ${s.stats.targetMs.toFixed(0)} ms, jitter ${s.stats.jitterMs.toFixed(1)} ms, concealed ${s.stats.concealed}`);
     assert.ok(lat.length >= 2, `${p.name}: beeps matched on both ends`);
   }
-  // Alice does not hear herself.
+  // Alice does not hear herself; what she sent was reported to her app.
   assert.equal((await state(alice)).packets[alice.id] ?? 0, 0);
+  assert.ok(await alice.evaluate(() => window.voice.sent) >= 100, 'sentpacket events');
 
   await alice.evaluate(() => window.voice.release());
   for (const p of listeners) {

@@ -274,6 +274,10 @@ radio.addEventListener('room', ({ room: r, ptt }) => {
   ptt.addEventListener('voicepacket', (ev) => {
     recorder.add(ev, { channel, talker: peerName(ev.peerId) });
   });
+  // Your own bursts are kept too, so you can hear what went out.
+  ptt.addEventListener('sentpacket', (ev) => {
+    recorder.add({ ...ev, peerId: r.peerId }, { channel, talker: `${settings.name} (you)` });
+  });
   ptt.addEventListener('error', (e) => console.warn('walkie:', e.code, e.message));
 });
 

@@ -83,16 +83,16 @@ export class Radio extends EventTarget {
   }
 
   async #microphone() {
-    if (this.#mic) return this.#mic;
+    if (this.#mic !== null) return this.#mic;
     try {
       this.#mic = await navigator.mediaDevices.getUserMedia({
         audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       });
       this.#micState = 'ok';
     } catch {
-      // pushToTalk() needs a microphone even to listen: give it silence, so this device can
-      // still hear the channel and keep its recent messages.
-      this.#mic = this.#ctx.createMediaStreamDestination().stream;
+      // No microphone: listen only (pushToTalk({ microphone: false })), so this device still
+      // hears the channel and keeps its recent messages.
+      this.#mic = false;
       this.#micState = 'unavailable';
     }
     return this.#mic;
