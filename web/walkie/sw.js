@@ -6,15 +6,15 @@
 // The module list is not written out by hand: install starts from the roots below and follows
 // every static import, import('...') and new URL('...', import.meta.url) in the JavaScript it
 // fetches, so a new file in js-glue/ is cached without touching this one.
-const CACHE = 'chorus-walkie-v1';
+const CACHE = 'chorus-walkie-v2';
 const ROOTS = [
-  './', 'app.js', 'walkie.css', 'manifest.webmanifest',
+  './', 'app.js', '/web/palette.css', 'walkie.css', 'manifest.webmanifest',
   'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png',
   // Loaded by URL rather than imported: the AudioWorklet module and the lazily imported codec.
   '/js-glue/voice/worklet.js', '/dist/chorus-opus.mjs',
 ];
 // Only these paths are the app's; anything else (other demos) is left alone.
-const OWN = ['/web/walkie/', '/js-glue/', '/dist/'];
+const OWN = ['/web/walkie/', '/web/palette.css', '/js-glue/', '/dist/'];
 // Module specifiers count when relative ('./x.js', '../x.js', '/x.js'; a bare name is a
 // package); a new URL(..., import.meta.url) is relative unless it has a scheme.
 const IMPORTS = [
