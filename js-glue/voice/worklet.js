@@ -129,6 +129,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     const now = currentTime * 1000;
     if (m.type === 'floor') {
       mod._chorus_voice_receiver_set_floor(this.#rx, m.holder, m.epoch, now);
+      this.#reportAdmitted();
     } else if (m.type === 'voice') {
       const bytes = m.packet.length;
       if (bytes > 0 && bytes <= 7680) mod.HEAPU8.set(m.packet, mod._chorus_voice_receiver_inbox(this.#rx));
@@ -142,6 +143,24 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     } else if (m.type === 'close') {
       mod._chorus_voice_receiver_free(this.#rx);
       this.#rx = 0;
+    }
+  }
+
+  /** Voice that came before its grant and was accepted when the grant came. */
+  #reportAdmitted() {
+    const mod = this.#mod;
+    const header = mod._chorus_opus_alloc(5 * 4);
+    try {
+      for (;;) {
+        const n = mod._chorus_voice_receiver_next_admitted(this.#rx, header);
+        if (n < 0) return;
+        const [peer, epoch, seq, timestamp, last] = mod.HEAPU32.subarray(header >> 2, (header >> 2) + 5);
+        const inbox = mod._chorus_voice_receiver_inbox(this.#rx);
+        const packet = mod.HEAPU8.slice(inbox, inbox + n);
+        this.port.postMessage({ type: 'accepted', peer, epoch, seq, timestamp, last: last === 1, packet }, [packet.buffer]);
+      }
+    } finally {
+      mod._chorus_opus_dealloc(header);
     }
   }
 

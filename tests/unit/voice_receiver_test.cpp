@@ -76,6 +76,17 @@ TEST_CASE("voice receiver: packets that arrive before the grant wait for it", "[
   CHECK(r.state() == PlayState::Idle);
   r.set_floor(5, 1, now + 15);  // the grant came through the server a little later
   CHECK(r.state() != PlayState::Idle);
+  // The waiting packets are handed back once, in order, to be reported as accepted.
+  std::uint32_t peer = 0;
+  VoiceHeader h;
+  std::string packet;
+  for (std::uint32_t s = 0; s < 3; ++s) {
+    REQUIRE(r.next_admitted(peer, h, packet));
+    CHECK(peer == 5);
+    CHECK(h.seq == s);
+    CHECK(packet == packets[s]);
+  }
+  CHECK_FALSE(r.next_admitted(peer, h, packet));
   for (std::uint32_t s = 3; s < 10; ++s) r.push(5, header(1, s, s == 9), packets[s], now);
   CHECK(play(r, now, 400) > 1);
   CHECK(r.jitter_stats().received == 10);

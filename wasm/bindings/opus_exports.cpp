@@ -4,6 +4,9 @@
 // the module; the *_free functions end it.
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "opus/codec.hpp"
 #include "opus/voice_receiver.hpp"
 
@@ -100,6 +103,19 @@ EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_push(ReceiverBox* b, std::uint32_
   auto r = b->receiver.push(peer, {epoch, seq, timestamp, last != 0},
                             std::string_view(reinterpret_cast<const char*>(b->inbox), bytes), arrival_ms);
   return static_cast<int>(r.verdict) | (r.report ? 16 : 0);
+}
+// The next packet admitted from the pending queue by set_floor(): copies it into the inbox,
+// fills out[0..4] = peer, epoch, seq, timestamp, last, and returns its length; -1 when none.
+EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_next_admitted(ReceiverBox* b, std::uint32_t* out) {
+  std::uint32_t peer = 0;
+  chorus::voice::VoiceHeader h;
+  std::string packet;
+  if (!b->receiver.next_admitted(peer, h, packet)) return -1;
+  const std::size_t n = std::min(packet.size(), sizeof b->inbox);
+  std::memcpy(b->inbox, packet.data(), n);
+  const std::uint32_t v[5] = {peer, h.epoch, h.seq, h.timestamp, h.last ? 1u : 0u};
+  std::memcpy(out, v, sizeof v);
+  return static_cast<int>(n);
 }
 EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_render(ReceiverBox* b, double now_ms) { return b->receiver.render(now_ms); }
 EMSCRIPTEN_KEEPALIVE const float* chorus_voice_receiver_pcm(ReceiverBox* b) { return b->receiver.pcm(); }

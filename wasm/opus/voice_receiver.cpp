@@ -25,7 +25,9 @@ void VoiceReceiver::set_floor(std::uint32_t holder, std::uint32_t epoch, double 
   std::deque<Pending> keep;
   for (auto& p : pending_) {
     if (p.header.epoch == epoch && p.peer == holder) {
-      accept(p.header, p.packet, p.arrival_ms);
+      if (accept(p.header, p.packet, p.arrival_ms).verdict == VoiceVerdict::Accepted) {
+        admitted_.push_back(std::move(p));
+      }
     } else if (p.header.epoch <= epoch) {
       violation(p.peer, p.header.epoch);
     } else {
@@ -64,8 +66,19 @@ VoicePushResult VoiceReceiver::push(std::uint32_t peer, const voice::VoiceHeader
   return {VoiceVerdict::Pending, false};
 }
 
+bool VoiceReceiver::next_admitted(std::uint32_t& peer, voice::VoiceHeader& header, std::string& packet) {
+  if (admitted_.empty()) return false;
+  Pending& p = admitted_.front();
+  peer = p.peer;
+  header = p.header;
+  packet = std::move(p.packet);
+  admitted_.pop_front();
+  return true;
+}
+
 void VoiceReceiver::start_burst(std::uint32_t peer, std::uint32_t epoch) {
   jitter_.reset();
+  admitted_.clear();  // the glue did not collect them before the next burst: stale now
   burst_peer_ = peer;
   burst_epoch_ = epoch;
   released_at_ = -1;

@@ -66,6 +66,10 @@ class VoiceReceiver {
   // The peer whose burst is playing (0 when idle).
   std::uint32_t talker() const { return active_ ? burst_peer_ : 0; }
 
+  // Packets that waited for their grant (Pending) and were accepted when it came, oldest
+  // first, so the glue can report them like any accepted packet. False when none is left.
+  bool next_admitted(std::uint32_t& peer, voice::VoiceHeader& header, std::string& packet);
+
   voice::JitterStats jitter_stats() const { return jitter_.stats(); }
   std::uint64_t decode_errors() const { return decode_errors_; }
   std::uint64_t violations() const { return violations_; }
@@ -96,6 +100,7 @@ class VoiceReceiver {
   bool active_ = false;      // a burst has started and not ended
 
   std::deque<Pending> pending_;
+  std::deque<Pending> admitted_;  // bounded by kMaxPending: filled only from pending_
   std::set<std::pair<std::uint32_t, std::uint32_t>> reported_;  // (peer, epoch) violations told
   std::uint32_t bad_reported_epoch_ = 0;
   std::uint64_t decode_errors_ = 0;
