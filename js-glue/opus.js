@@ -166,19 +166,27 @@ export function loadOpus(options = {}) {
   if (!loads.has(key)) {
     const load = (async () => {
       const { default: create } = await import(options.moduleUrl ?? '../dist/chorus-opus.mjs');
-      const settings = {};
-      if (options.wasmModule) {
-        settings.instantiateWasm = (imports, done) => {
-          WebAssembly.instantiate(options.wasmModule, imports).then((instance) => done(instance, options.wasmModule));
-          return {};
-        };
-      }
-      return makeApi(await create(settings));
+      return makeApi(await create(options.wasmModule ? moduleSettings(options.wasmModule) : {}));
     })();
     load.catch(() => loads.delete(key));  // a failed fetch may succeed later
     loads.set(key, load);
   }
   return loads.get(key);
+}
+
+/**
+ * Settings for dist/chorus-opus.mjs's factory that instantiate an already compiled module
+ * (nothing fetched), as an AudioWorkletGlobalScope needs: it has no fetch, and no URL class
+ * either, which the module would use to locate its .wasm unless given locateFile.
+ */
+export function moduleSettings(wasmModule) {
+  return {
+    locateFile: (file) => file,
+    instantiateWasm(imports, done) {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
+      return {};
+    },
+  };
 }
 
 /** Wraps an already instantiated chorus-opus module (what a worklet that imported it holds). */

@@ -11,7 +11,6 @@
 import { ChorusError } from '../errors.js';
 import { OPUS_WASM_URL } from '../opus.js';
 
-const OPUS_DEFAULTS = Object.freeze({ channels: 1, frameMs: 20, bitrate: 24000, complexity: 5, fec: true, dtx: false, packetLoss: 10, application: 'voip' });
 // Packets encoded between press() and the grant wait here (the first syllable is not lost);
 // 50 frames of 20 ms is a second, far more than a grant takes.
 const MAX_HELD = 50;
@@ -30,7 +29,7 @@ function waitReady(node, name) {
   return new Promise((resolve, reject) => {
     node.port.onmessage = ({ data }) => {
       if (data.type === 'ready') resolve();
-      else if (data.type === 'failed') reject(new Error(`${name}: ${data.message}`));
+      else if (data.type === 'failed') reject(new (data.name === 'RangeError' ? RangeError : Error)(`${name}: ${data.message}`));
     };
   });
 }
@@ -75,7 +74,7 @@ export class PushToTalk extends EventTarget {
     this.#ownsContext = !options.audioContext;
     this.#ctx = options.audioContext ?? new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
     if (this.#ctx.sampleRate !== 48000) throw new RangeError('pushToTalk needs a 48 kHz AudioContext (Opus runs at 48 kHz)');
-    const opus = { ...OPUS_DEFAULTS, ...options.opus, channels: 1 };
+    const opus = { ...options.opus, channels: 1 };  // the rest defaults in OpusEncoder
     const probe = !!options.probe;
     const [wasmModule] = await Promise.all([
       compileOpus(),
@@ -110,12 +109,9 @@ export class PushToTalk extends EventTarget {
     this.#capture.port.onmessage = ({ data }) => this.#fromCapture(data);
     this.#playout.port.onmessage = ({ data }) => this.#fromPlayout(data);
 
-    this.#listen('floor', ({ holder, epoch, reason }) => {
-      // The server moved the floor away from us without a floorrevoked (e.g. our socket
-      // dropped and it freed the floor at once): stop sending under a dead grant.
-      if (this.#epoch !== 0 && epoch !== this.#epoch) this.#revoke(reason ?? 'dropped');
-      this.#tellFloor(holder, epoch);
-    });
+    this.#listen('floor', ({ holder, epoch }) => this.#tellFloor(holder, epoch));
+    // The client core says when a held floor is lost without our release (preempted,
+    // timeout, or dropped with our socket).
     this.#listen('floorrevoked', ({ reason }) => this.#revoke(reason));
     this.#listen('statechange', ({ state }) => { if (state === 'left') this.close(); });
     const { holder, epoch } = this.#room.floor;

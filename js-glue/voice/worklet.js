@@ -9,19 +9,12 @@
 // AudioWorkletGlobalScope cannot fetch: the main thread compiles dist/chorus-opus.wasm once and
 // passes the WebAssembly.Module in processorOptions.
 import createChorusOpus from '../../dist/chorus-opus.mjs';
-import { opusApi } from '../opus.js';
+import { moduleSettings, opusApi } from '../opus.js';
 import { OnsetDetector } from './onset.js';
 
-function instantiate(wasmModule) {
-  return createChorusOpus({
-    // Without locateFile the module builds its .wasm URL with `new URL`, absent in worklets.
-    locateFile: (file) => file,
-    instantiateWasm(imports, done) {
-      WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
-      return {};
-    },
-  });
-}
+const instantiate = (wasmModule) => createChorusOpus(moduleSettings(wasmModule));
+/** A worklet's start-up failure, for the main thread (which rethrows it as the same kind). */
+const failure = (err) => ({ type: 'failed', name: err?.name, message: String(err?.message ?? err) });
 
 /** Context time (s) of sample `index` of the current render quantum. */
 const timeOf = (index) => currentTime + index / sampleRate;
@@ -38,12 +31,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
   constructor({ processorOptions }) {
     super();
     const { wasmModule, opus, probe } = processorOptions;
-    this.#frame = new Float32Array((opus.frameMs * 48000) / 1000);
     this.#onsets = probe ? new OnsetDetector() : null;
     instantiate(wasmModule).then((mod) => {
-      this.#encoder = new (opusApi(mod).OpusEncoder)(opus);
+      const encoder = new (opusApi(mod).OpusEncoder)(opus);  // throws RangeError on bad options
+      this.#frame = new Float32Array(encoder.frameSamples);
+      this.#encoder = encoder;
       this.port.postMessage({ type: 'ready' });
-    }, (err) => this.port.postMessage({ type: 'failed', message: String(err?.message ?? err) }));
+    }).catch((err) => this.port.postMessage(failure(err)));
     this.port.onmessage = ({ data }) => {
       if (data.type === 'start') {
         this.#talking = true;
@@ -107,7 +101,6 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   #talker = 0;
   #statsAt = 0;
   #stats = 0;      // wasm address of 16 doubles
-  #decodeErrors = 0;
   #onsets;
 
   constructor({ processorOptions }) {
@@ -120,7 +113,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       for (const m of this.#queue) this.#handle(m);
       this.#queue = null;
       this.port.postMessage({ type: 'ready' });
-    }, (err) => this.port.postMessage({ type: 'failed', message: String(err?.message ?? err) }));
+    }).catch((err) => this.port.postMessage(failure(err)));
     this.port.onmessage = ({ data }) => (this.#queue ? this.#queue.push(data) : this.#handle(data));
   }
 
@@ -179,6 +172,10 @@ class PlayoutProcessor extends AudioWorkletProcessor {
         this.#pcm.set(mod.HEAPF32.subarray(at, at + n));
         this.#pcmLength = n;
         this.#pcmRead = 0;
+        if (mod._chorus_voice_receiver_take_decode_report(this.#rx)) {
+          // A packet that passed the checks but did not decode (concealed in its place).
+          this.port.postMessage({ type: 'report', verdict: 'bad-audio', peer: mod._chorus_voice_receiver_talker(this.#rx), epoch: 0, seq: -1, decode: true });
+        }
       }
       const n = Math.min(out.length - i, this.#pcmLength - this.#pcmRead);
       out.set(this.#pcm.subarray(this.#pcmRead, this.#pcmRead + n), i);
@@ -204,11 +201,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       const stats = {};
       STAT_NAMES.forEach((name, i) => { stats[name] = v[i]; });
       this.port.postMessage({ type: 'stats', stats });
-      // Packets that passed the checks but did not decode (concealed in their place).
-      if (stats.decodeErrors > this.#decodeErrors) {
-        this.#decodeErrors = stats.decodeErrors;
-        this.port.postMessage({ type: 'report', verdict: 'bad-audio', peer: talker, epoch: 0, seq: -1, decode: true });
-      }
+
     }
     return true;
   }

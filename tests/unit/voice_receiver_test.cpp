@@ -140,6 +140,8 @@ TEST_CASE("voice receiver: corrupt packets and absurd numbers do not stop playou
     if (e > 1) ++loud_frames;
   }
   CHECK(r.decode_errors() == 1);
+  CHECK(r.take_decode_report());        // reported once
+  CHECK_FALSE(r.take_decode_report());
   // Everything but the start-up delay: the corrupt frame's gap is concealed.
   CHECK(loud_frames >= 25);
 }

@@ -19,7 +19,7 @@ using chorus::opus::VoiceReceiver;
 // A receiver and the buffer its packets are copied into.
 struct ReceiverBox {
   VoiceReceiver receiver;
-  std::uint8_t inbox[VoiceReceiver::kMaxVoicePacket];
+  std::uint8_t inbox[chorus::voice::kMaxVoicePacketBytes];
 };
 
 namespace {
@@ -118,6 +118,10 @@ EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_next_admitted(ReceiverBox* b, std
   return static_cast<int>(n);
 }
 EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_render(ReceiverBox* b, double now_ms) { return b->receiver.render(now_ms); }
+// 1 once per burst after its first packet that did not decode (report it), else 0.
+EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_take_decode_report(ReceiverBox* b) {
+  return b->receiver.take_decode_report() ? 1 : 0;
+}
 EMSCRIPTEN_KEEPALIVE const float* chorus_voice_receiver_pcm(ReceiverBox* b) { return b->receiver.pcm(); }
 // 0 idle, 1 buffering, 2 playing.
 EMSCRIPTEN_KEEPALIVE int chorus_voice_receiver_state(ReceiverBox* b) { return static_cast<int>(b->receiver.state()); }

@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "common/error_code.hpp"
+#include "voice/voice_frame.hpp"
 
 namespace chorus::datachannel {
 
@@ -46,8 +47,7 @@ enum FrameFlag : std::uint8_t {
   kLast = 0x02,
 };
 
-// An Opus packet carries at most 120 ms (RFC 6716 §3.2.5); at 510 kbit/s that is under 8 KB.
-inline constexpr std::size_t kMaxVoicePayload = 7680;
+inline constexpr std::size_t kMaxVoicePayload = voice::kMaxVoicePacketBytes;
 
 enum class ControlKind : std::uint8_t {
   Window = 1,  // word = highest file offset the receiver accepts now (flow control credit)

@@ -61,7 +61,7 @@ VoicePushResult VoiceReceiver::push(std::uint32_t peer, const voice::VoiceHeader
     pending_.pop_front();
     violation(dropped.peer, dropped.header.epoch);
   }
-  if (packet.size() > kMaxVoicePacket) return {VoiceVerdict::BadAudio, false};
+  if (packet.size() > voice::kMaxVoicePacketBytes) return {VoiceVerdict::BadAudio, false};
   pending_.push_back({peer, header, std::string(packet), arrival_ms});
   return {VoiceVerdict::Pending, false};
 }
@@ -135,7 +135,13 @@ int VoiceReceiver::render(double now_ms) {
         std::memcpy(decoder_.inbox(), p.payload.data(), p.payload.size());
         n = decoder_.decode(static_cast<int>(p.payload.size()), fec, static_cast<int>(p.samples));
       }
-      if (n < 0) ++decode_errors_;
+      if (n < 0) {
+        ++decode_errors_;
+        if (decode_reported_epoch_ != burst_epoch_) {
+          decode_reported_epoch_ = burst_epoch_;
+          decode_report_ = true;
+        }
+      }
       break;
     }
     case voice::Action::Conceal: break;

@@ -48,7 +48,6 @@ class VoiceReceiver {
   static constexpr double kPendingMs = 1000;
   static constexpr std::size_t kMaxPending = 64;
   static constexpr double kReleaseGraceMs = 1000;
-  static constexpr std::size_t kMaxVoicePacket = 7680;  // the frame format's bound
 
   explicit VoiceReceiver(voice::JitterConfig config = {});
 
@@ -72,6 +71,9 @@ class VoiceReceiver {
 
   voice::JitterStats jitter_stats() const { return jitter_.stats(); }
   std::uint64_t decode_errors() const { return decode_errors_; }
+  // True once per burst, after its first packet that did not decode: the glue reports it
+  // (`bad-audio`) like a push() with `report`.
+  bool take_decode_report() { return std::exchange(decode_report_, false); }
   std::uint64_t violations() const { return violations_; }
 
  private:
@@ -103,6 +105,8 @@ class VoiceReceiver {
   std::deque<Pending> admitted_;  // bounded by kMaxPending: filled only from pending_
   std::set<std::pair<std::uint32_t, std::uint32_t>> reported_;  // (peer, epoch) violations told
   std::uint32_t bad_reported_epoch_ = 0;
+  std::uint32_t decode_reported_epoch_ = 0;
+  bool decode_report_ = false;
   std::uint64_t decode_errors_ = 0;
   std::uint64_t violations_ = 0;
 };

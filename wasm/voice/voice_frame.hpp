@@ -3,6 +3,7 @@
 // consume it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace chorus::voice {
@@ -13,6 +14,10 @@ struct VoiceHeader {
   std::uint32_t timestamp = 0;  // 48 kHz samples since the burst began
   bool last = false;            // the burst's final packet (the talker released)
 };
+
+// The largest Opus packet a voice frame may carry: 120 ms (RFC 6716 §3.2.5) at 510 kbit/s is
+// under 8 KB. The frame codec refuses bigger ones; the receiver never buffers more.
+inline constexpr std::size_t kMaxVoicePacketBytes = 7680;
 
 // A burst is bounded by the floor's maximum talk time; this bounds it again for a receiver
 // that must not trust the sender: 2^22 packets of 10 ms is over 11 hours.
