@@ -132,3 +132,11 @@ test('voice without the floor, corrupt Opus and absurd numbers: typed errors, pl
   await alice.evaluate(() => window.voice.release());
   env.checkPages(ctx);
 });
+
+test('bad encoder options reject pushToTalk() with a RangeError instead of hanging', async (ctx) => {
+  const p = await env.openPeer({ room: `voice-${process.pid}-bad`, name: 'eve', path: '/e2e/voice.html', query: { opus: JSON.stringify({ bitrate: 1 }) } });
+  await p.waitJoined();
+  const error = await waitUntil(() => p.evaluate(() => window.joinError), { timeout: 15000, message: 'pushToTalk rejected' });
+  assert.match(error, /RangeError: capture: OpusEncoder: bitrate must be 6000\.\.510000/);
+  env.checkPages(ctx);
+});
