@@ -121,3 +121,12 @@ export declare function loadOpus(options?: LoadOpusOptions): Promise<OpusApi>;
 
 /** Wraps an already instantiated chorus-opus module (what a worklet that imported it holds). */
 export declare function opusApi(mod: unknown): OpusApi;
+
+/**
+ * Settings for dist/chorus-opus.mjs's factory that instantiate an already compiled module
+ * without fetching (what an AudioWorkletGlobalScope needs); then wrap the result with opusApi().
+ */
+export declare function moduleSettings(wasmModule: WebAssembly.Module): {
+  locateFile(file: string): string;
+  instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object;
+};

@@ -103,7 +103,7 @@ test('import "chorus-rtc/opus" resolves to the lazy loader, which encodes and de
     console.log(JSON.stringify({ before, version: opus.version, bytes: packet.length, samples: pcm.length }));
   `);
   const r = JSON.parse(stdout.trim());
-  assert.deepEqual(r.before, ['OPUS_WASM_URL', 'OpusError', 'SAMPLE_RATE', 'loadOpus', 'opusApi']);
+  assert.deepEqual(r.before, ['OPUS_WASM_URL', 'OpusError', 'SAMPLE_RATE', 'loadOpus', 'moduleSettings', 'opusApi']);
   assert.match(r.version, /^libopus 1\.5/);
   assert.ok(r.bytes > 2 && r.bytes < 400, `packet of ${r.bytes} bytes`);
   assert.equal(r.samples, 960);

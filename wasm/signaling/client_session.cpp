@@ -25,16 +25,6 @@ void earliest(std::optional<double>& acc, std::optional<double> t) {
   if (t && (!acc || *t < *acc)) acc = t;
 }
 
-Json peer_json(const std::string& id, const std::string& name, p::Role role) {
-  return {{"id", id}, {"name", name}, {"role", p::to_string(role)}};
-}
-
-Json floor_event(const p::FloorState& f) {
-  return {{"event", "floor"},
-          {"holder", f.holder ? Json(*f.holder) : Json(nullptr)},
-          {"epoch", f.epoch},
-          {"reason", f.reason ? Json(p::to_string(*f.reason)) : Json(nullptr)}};
-}
 
 }  // namespace
 
@@ -153,12 +143,7 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   if (!name || !p::is_valid_name(*name)) {
     return fail(ErrorCode::BadMessage, "name must be 0..64 characters without control characters");
   }
-  std::optional<std::string> role;
-  if (const Json* r = find_field(input, "role"); r != nullptr && !r->is_null()) {
-    auto parsed = r->is_string() ? p::role_from_string(r->get<std::string>()) : std::nullopt;
-    if (!parsed) return fail(ErrorCode::BadMessage, "role must be talker or dispatcher");
-    role_ = *parsed;
-  }
+  if (!p::optional_role(input, role_)) return fail(ErrorCode::BadMessage, "role must be talker or dispatcher");
   room_ = *room;
   name_ = *name;
   token_ = get_string(input, "token");
@@ -269,7 +254,6 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       // Known from before a server restart: it resumed; keep the connection we have.
       it->second.confirm_deadline.reset();
       it->second.name = j->peer.name;
-      it->second.role = j->peer.role;
       flush_outbox_to(j->peer.id);
       it->second.negotiation.resend_pending_offer(*this);
     } else {
@@ -312,12 +296,11 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   Json peers = Json::array();
   for (const auto& info : w.peers) {
     listed.insert(info.id);
-    peers.push_back(peer_json(info.id, info.name, info.role));
+    peers.push_back(p::to_json(info));
     auto it = peers_.find(info.id);
     if (it != peers_.end()) {
       it->second.confirm_deadline.reset();
       it->second.name = info.name;
-      it->second.role = info.role;
     } else {
       // We are the newcomer (or it is new to us): we offer.
       initiate(add_peer(info.id, info.name, info.role));
@@ -467,8 +450,8 @@ void ClientSession::error_event(ErrorCode code, std::string message, bool fatal)
 ClientSession::Peer& ClientSession::add_peer(const std::string& id, const std::string& name,
                                              p::Role role) {
   auto [it, inserted] = peers_.try_emplace(
-      id, Peer{name, role, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
-  if (inserted) event({{"event", "peerjoined"}, {"peer", peer_json(id, name, role)}});
+      id, Peer{name, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
+  if (inserted) event({{"event", "peerjoined"}, {"peer", p::to_json(p::PeerInfo{id, name, role})}});
   return it->second;
 }
 
@@ -543,7 +526,7 @@ void ClientSession::set_floor(p::FloorState floor) {
   const bool held = holds_floor();
   const std::uint32_t old_epoch = floor_.epoch;
   floor_ = std::move(floor);
-  event(floor_event(floor_));
+  event(p::floor_fields({{"event", "floor"}}, floor_));
   if (!held || holds_floor()) return;
   granted_epoch_ = 0;
   // Lost without asking: the UI must stop the talker (preempted, timeout, dropped).

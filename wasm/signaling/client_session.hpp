@@ -61,7 +61,6 @@ class ClientSession : private PeerSink {
  private:
   struct Peer {
     std::string name;
-    protocol::Role role = protocol::Role::Talker;
     PeerNegotiation negotiation;
     std::optional<double> confirm_deadline;  // set after a resume until the server lists it
     bool start_waits_for_media = false;      // we offer once local media is ready

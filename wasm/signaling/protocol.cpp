@@ -107,17 +107,6 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
   return s;
 }
 
-// An optional role: absent or null is a talker.
-bool optional_role(const Json& obj, Role& out) {
-  std::optional<std::string> name;
-  if (!optional_field(obj, "role", name)) return false;
-  if (!name) return true;
-  auto role = role_from_string(*name);
-  if (!role) return false;
-  out = *role;
-  return true;
-}
-
 Parsed<PeerInfo> parse_peer_info(const Json& v, const char* ref) {
   auto id = get_string(v, "id");
   auto name = get_string(v, "name");
@@ -208,7 +197,21 @@ Json optional_id(const char* type, const std::optional<double>& id) {
   return out;
 }
 
-Json peer_json(const PeerInfo& p) {
+
+}  // namespace
+
+// An optional role: absent or null is a talker.
+bool optional_role(const Json& obj, Role& out) {
+  std::optional<std::string> name;
+  if (!optional_field(obj, "role", name)) return false;
+  if (!name) return true;
+  auto role = role_from_string(*name);
+  if (!role) return false;
+  out = *role;
+  return true;
+}
+
+Json to_json(const PeerInfo& p) {
   return {{"id", p.id}, {"name", p.name}, {"role", to_string(p.role)}};
 }
 
@@ -218,8 +221,6 @@ Json floor_fields(Json out, const FloorState& f) {
   out["reason"] = f.reason ? Json(to_string(*f.reason)) : Json(nullptr);
   return out;
 }
-
-}  // namespace
 
 std::string_view to_string(SignalKind kind) {
   switch (kind) {
@@ -458,13 +459,13 @@ Json to_json(const ServerMessage& message) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Welcome>) {
           Json peers = Json::array();
-          for (const auto& p : m.peers) peers.push_back(peer_json(p));
+          for (const auto& p : m.peers) peers.push_back(to_json(p));
           return {{"type", "welcome"}, {"v", m.version},     {"room", m.room},
                   {"peerId", m.peer_id}, {"secret", m.secret}, {"resumed", m.resumed},
                   {"peers", peers},      {"iceServers", m.ice_servers},
                   {"floor", floor_fields(Json::object(), m.floor)}};
         } else if constexpr (std::is_same_v<T, PeerJoined>) {
-          return {{"type", "peer-joined"}, {"peer", peer_json(m.peer)}};
+          return {{"type", "peer-joined"}, {"peer", to_json(m.peer)}};
         } else if constexpr (std::is_same_v<T, PeerLeft>) {
           return {{"type", "peer-left"}, {"peerId", m.peer_id}, {"reason", m.reason}};
         } else if constexpr (std::is_same_v<T, Signal>) {

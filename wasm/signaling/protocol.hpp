@@ -164,4 +164,11 @@ bool is_valid_secret(std::string_view secret);
 bool is_valid_room(std::string_view room);
 bool is_valid_name(std::string_view name);
 
+// Shared by the parser and the client core: `role` of a join or peer object (absent or null is
+// a talker; false for anything else that is not a role), a peer as JSON, and the floor
+// state's fields (holder, epoch, reason) added to `out`.
+bool optional_role(const Json& obj, Role& out);
+Json to_json(const PeerInfo& peer);
+Json floor_fields(Json out, const FloorState& floor);
+
 }  // namespace chorus::protocol

@@ -213,9 +213,7 @@ void RoomServer::on_floor_request(ConnId conn, Conn& c, const p::FloorRequest& r
 
 void RoomServer::on_floor_release(Conn& c) {
   // From someone else (a release that crossed a timeout or a preemption): nothing to do.
-  Room& room = rooms_[c.room];
-  const auto before = room.floor.deadline();
-  if (room.floor.release(c.peer_id, p::FloorReason::Released)) floor_changed(c.room, room, before);
+  free_floor(c.room, rooms_[c.room], c.peer_id, p::FloorReason::Released);
 }
 
 void RoomServer::free_floor(const std::string& room_name, Room& room, const std::string& peer_id,
