@@ -202,7 +202,7 @@ test('offline: the service worker serves the app shell, the library and the code
   const missing = await page.evaluate(async () => {
     const urls = performance.getEntriesByType('resource').map((e) => e.name).concat(location.href)
       .filter((u) => new URL(u).origin === location.origin).map((u) => u.split('?')[0]);
-    const cache = await caches.open((await caches.keys())[0]);
+    const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('chorus-walkie-')));
     const out = [];
     for (const u of new Set(urls)) if (!(await cache.match(u))) out.push(u);
     return out;

@@ -137,7 +137,7 @@ function renderOnAir() {
   ui.talkerName.textContent = name;
   const n = r?.peers.size ?? 0;
   ui.peerCount.textContent = r ? `${n} other${n === 1 ? '' : 's'} here` : '';
-  if (state === 'listening') talkerMeter.start(); else if (state !== 'talking') talkerMeter.stop();
+  if (state === 'listening') talkerMeter.start(); else talkerMeter.stop();
   if (state === 'talking') micMeter?.start(); else micMeter?.stop();
 }
 
@@ -267,6 +267,8 @@ radio.addEventListener('room', ({ room: r, ptt }) => {
     if (reason === 'preempted') {
       const who = peerName(holder) ?? 'a dispatcher';
       showDenied('Interrupted', `by ${who}`, `The dispatcher ${who} took the channel`);
+    } else if (reason === 'dropped') {
+      showDenied('Connection lost', 'Press again when back', 'The connection dropped: you are off the air');
     } else {
       showDenied('Time is up', 'Release and press again', 'Talk time is up');
     }

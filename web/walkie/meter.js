@@ -30,6 +30,7 @@ export class Meter {
   }
 
   stop() {
+    if (!this.#raf) return;
     cancelAnimationFrame(this.#raf);
     this.#raf = 0;
     this.#level = 0;

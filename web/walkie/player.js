@@ -59,10 +59,17 @@ export class Player extends EventTarget {
   async play(id) {
     this.stop();
     this.#id = id;
-    const pcm = await decodeMessage(id);
-    if (this.#id !== id) return;  // stopped, or another message started, while decoding
+    let pcm;
+    try {
+      pcm = await decodeMessage(id);
+      if (this.#ctx.state === 'suspended') await this.#ctx.resume();
+    } catch (err) {
+      if (this.#id === id) this.#id = null;  // a second click tries again
+      throw err;
+    }
+    // Stopped, or another message started, while decoding or resuming.
+    if (this.#id !== id) return;
     if (pcm.length === 0) return this.#ended(id);
-    if (this.#ctx.state === 'suspended') await this.#ctx.resume();
     const buffer = this.#ctx.createBuffer(1, pcm.length, RATE);
     buffer.copyToChannel(pcm, 0);
     const source = this.#source = this.#ctx.createBufferSource();

@@ -7,7 +7,7 @@ import { Room } from '/js-glue/index.js';
 const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Radio extends EventTarget {
-  #ctx; #output; #mic = null; #micState = 'unknown';
+  #ctx; #output; #mic = null; #micRequest = null; #micState = 'unknown';
   #gen = 0;            // bumps on every connect(): answers for an older one are dropped
   #retries = 0;
   #retryTimer = 0;
@@ -82,20 +82,22 @@ export class Radio extends EventTarget {
     this.#setState('joined');
   }
 
-  async #microphone() {
-    if (this.#mic !== null) return this.#mic;
-    try {
-      this.#mic = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
+  /** Opened once: a channel switch during the permission prompt waits for the same request. */
+  #microphone() {
+    this.#micRequest ??= navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    }).then((stream) => {
+      this.#mic = stream;
       this.#micState = 'ok';
-    } catch {
+      return stream;
+    }, () => {
       // No microphone: listen only (pushToTalk({ microphone: false })), so this device still
       // hears the channel and keeps its recent messages.
       this.#mic = false;
       this.#micState = 'unavailable';
-    }
-    return this.#mic;
+      return false;
+    });
+    return this.#micRequest;
   }
 
   #drop() {

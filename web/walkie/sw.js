@@ -57,7 +57,10 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    // Only our own older caches: the origin's other demos may keep theirs.
+    for (const key of await caches.keys()) {
+      if (key.startsWith('chorus-walkie-') && key !== CACHE) await caches.delete(key);
+    }
     await self.clients.claim();  // the page that installed us works offline without a reload
   })());
 });
@@ -68,14 +71,15 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || !isOwn(url)) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
+    // Every navigation (whatever its ?room=&name=) is the one app shell: one entry.
+    const key = request.mode === 'navigate' ? './' : request;
     try {
       const res = await fetch(request);
-      if (res.ok) await cache.put(request, res.clone());
+      // Stored off the response path; a failed write (quota) must not fail the page.
+      if (res.ok) event.waitUntil(cache.put(key, res.clone()).catch(() => {}));
       return res;
     } catch (err) {
-      // The page's URL may carry a query (?room=...): the shell is the same.
-      const hit = await cache.match(request, { ignoreSearch: request.mode === 'navigate' })
-        ?? (request.mode === 'navigate' ? await cache.match('./') : undefined);
+      const hit = await cache.match(key);
       if (hit) return hit;
       throw err;
     }
