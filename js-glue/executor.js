@@ -19,7 +19,8 @@ export class Executor {
    * @param {string} url signaling WebSocket URL
    * @param {WebSocket|null} preconnected a socket to `url` opened early, used by the first
    *   `open-socket` (then reported like one it made: open, or closed if it failed meanwhile)
-   * @param {{localStream: MediaStream, data: import('./data-plane.js').DataPlane,
+   * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
+   *          data: import('./data-plane.js').DataPlane,
    *          onEvent(ev: object): void,
    *          onTrack(peerId: string, ev: RTCTrackEvent): void,
    *          onPeerConnectionClosed(peerId: string): void}} host
@@ -171,7 +172,11 @@ export class Executor {
 
   #createPeerConnection({ peer, polite, iceServers }) {
     if (this.#links.has(peer)) this.#closePeerConnection(peer);
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    // The ICE servers come from the core (the server's welcome); the policy is the app's.
+    const pc = new RTCPeerConnection({
+      iceServers: iceServers ?? [],
+      iceTransportPolicy: this.#host.iceTransportPolicy ?? 'all',
+    });
     // The DataChannel protocol runs its own core; the session only hears when channel 0 opens.
     const [channel] = this.#host.data.attach(peer, pc);
     const link = { pc, channel, polite };

@@ -101,6 +101,13 @@ export interface JoinOptions {
   role?: PeerRole;
   /** Limits and pacing of the DataChannel protocol; the defaults suit most apps. */
   data?: DataOptions;
+  /**
+   * Which ICE candidates the peer connections may use. Default `'all'`. `'relay'` sends
+   * everything through the TURN servers of the server's `welcome.iceServers` (hides this
+   * client's addresses; connects only if a TURN server accepts the credentials). Any other
+   * value throws a TypeError.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 /** DataChannel protocol options (docs/architecture.md, "DataCore"). */

@@ -43,11 +43,14 @@ export class Room extends EventTarget {
    * ('media-unavailable', 'signaling-unreachable', 'room-full', 'floor-denied' for a
    * dispatcher role the server does not allow ...) otherwise.
    */
-  static async join({ url, room, name = '', media, token, data, role = 'talker' } = {}) {
+  static async join({ url, room, name = '', media, token, data, role = 'talker', iceTransportPolicy = 'all' } = {}) {
     const wsUrl = signalingUrl(url);
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
     if (role !== 'talker' && role !== 'dispatcher') throw new TypeError("role must be 'talker' or 'dispatcher'");
+    if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
+      throw new TypeError("iceTransportPolicy must be 'all' or 'relay'");
+    }
     const wanted = normaliseMedia(media);
     const given = typeof MediaStream !== 'undefined' && wanted instanceof MediaStream;
 
@@ -73,7 +76,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      url: wsUrl, socket, room, name, token, data, role,
+      url: wsUrl, socket, room, name, token, data, role, iceTransportPolicy,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -100,6 +103,7 @@ export class Room extends EventTarget {
     });
     this.#executor = new Executor(core, opts.url, opts.socket, {
       localStream: this.localStream,
+      iceTransportPolicy: opts.iceTransportPolicy ?? 'all',
       data: this.#data,
       onEvent: (ev) => this.#onCoreEvent(ev),
       onTrack: (peerId, ev) => this.#onTrack(peerId, ev),
