@@ -26,6 +26,12 @@ export const ERROR_CODES = Object.freeze([
   'floor-denied',
   'floor-violation',
   'bad-audio',
+  'unauthorized',
+  'token-expired',
+  'rate-limited',
+  'too-many-connections',
+  'too-many-rooms',
+  'origin-not-allowed',
 ]);
 
 export class ChorusError extends Error {

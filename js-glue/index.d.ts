@@ -48,7 +48,13 @@ export type ChorusErrorCode =
   | 'transfer-failed'
   | 'floor-denied'
   | 'floor-violation'
-  | 'bad-audio';
+  | 'bad-audio'
+  | 'unauthorized'
+  | 'token-expired'
+  | 'rate-limited'
+  | 'too-many-connections'
+  | 'too-many-rooms'
+  | 'origin-not-allowed';
 
 /** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
 export const ERROR_CODES: readonly ChorusErrorCode[];

@@ -17,9 +17,10 @@
 #include <vector>
 
 #include "datachannel/data_core.hpp"
-#include "datachannel/sha256.hpp"
+#include "common/sha256.hpp"
 
 using namespace chorus::datachannel;
+using chorus::Sha256;
 using chorus::ErrorCode;
 using chorus::Json;
 

@@ -9,9 +9,10 @@
 #include "datachannel/frame.hpp"
 #include "datachannel/message_queue.hpp"
 #include "datachannel/reassembler.hpp"
-#include "datachannel/sha256.hpp"
+#include "common/sha256.hpp"
 
 using namespace chorus::datachannel;
+using chorus::Sha256;
 using chorus::ErrorCode;
 
 namespace {

@@ -18,7 +18,11 @@ class ServerCore {
   explicit ServerCore(const std::string& config)
       : server_(chorus::ServerConfig::from_json(config_from(config))) {}
 
-  void handleConnect(double conn, double now_ms) { server_.handle_connect(id(conn), now_ms); }
+  void handleConnect(double conn, double now_ms, const std::string& address,
+                     const std::string& origin) {
+    server_.handle_connect(id(conn), now_ms, address, origin);
+  }
+  void setWallClock(double unix_ms) { server_.set_wall_clock(unix_ms); }
   // Four uint32 words of fresh OS entropy (the host calls this per connection).
   void addEntropy(double a, double b, double c, double d) {
     auto word = [](double v) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)); };
@@ -44,6 +48,23 @@ class ServerCore {
     return chorus::dump_json(j);
   }
   double nextTimeout() const { return server_.next_timeout().value_or(-1); }
+  // Counters and gauges for /metrics (docs/architecture.md, "ServerCore").
+  std::string stats() const {
+    const auto& c = server_.counters();
+    Json errors = Json::object();
+    for (const auto& [code, n] : c.errors) errors[std::string(chorus::to_string(code))] = n;
+    return chorus::dump_json({{"connections", server_.connection_count()},
+                              {"rooms", server_.room_count()},
+                              {"peers", server_.seat_count()},
+                              {"messagesIn", c.messages_in},
+                              {"messagesOut", c.messages_out},
+                              {"bytesIn", c.bytes_in},
+                              {"bytesOut", c.bytes_out},
+                              {"errors", errors},
+                              {"policyCloses", c.policy_closes}});
+  }
+  // Seats in one room (the Redis adapter releases its claim on a room when it is empty).
+  double peerCount(const std::string& room) const { return static_cast<double>(server_.peer_count(room)); }
   double roomCount() const { return static_cast<double>(server_.room_count()); }
   double connectionCount() const { return static_cast<double>(server_.connection_count()); }
 
@@ -58,6 +79,9 @@ EMSCRIPTEN_BINDINGS(chorus_server) {
   emscripten::class_<ServerCore>("ServerCore")
       .constructor<std::string>()
       .function("handleConnect", &ServerCore::handleConnect)
+      .function("setWallClock", &ServerCore::setWallClock)
+      .function("stats", &ServerCore::stats)
+      .function("peerCount", &ServerCore::peerCount)
       .function("addEntropy", &ServerCore::addEntropy)
       .function("handleMessage", &ServerCore::handleMessage)
       .function("handleClose", &ServerCore::handleClose)

@@ -6,7 +6,7 @@
 namespace chorus {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 23> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 29> kNames{{
     {ErrorCode::BadJson, "bad-json"},
     {ErrorCode::BadMessage, "bad-message"},
     {ErrorCode::UnknownType, "unknown-type"},
@@ -30,6 +30,12 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 23> kNames{{
     {ErrorCode::FloorDenied, "floor-denied"},
     {ErrorCode::FloorViolation, "floor-violation"},
     {ErrorCode::BadAudio, "bad-audio"},
+    {ErrorCode::Unauthorized, "unauthorized"},
+    {ErrorCode::TokenExpired, "token-expired"},
+    {ErrorCode::RateLimited, "rate-limited"},
+    {ErrorCode::TooManyConnections, "too-many-connections"},
+    {ErrorCode::TooManyRooms, "too-many-rooms"},
+    {ErrorCode::OriginNotAllowed, "origin-not-allowed"},
 }};
 
 }  // namespace

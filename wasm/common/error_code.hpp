@@ -33,6 +33,13 @@ enum class ErrorCode {
   FloorDenied,
   FloorViolation,
   BadAudio,
+  // Production server: access tokens and abuse limits (signaling/access_token, limits)
+  Unauthorized,
+  TokenExpired,
+  RateLimited,
+  TooManyConnections,
+  TooManyRooms,
+  OriginNotAllowed,
 };
 
 // Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".

@@ -26,4 +26,11 @@ std::optional<std::string> get_string(const Json& object, std::string_view key);
 std::optional<double> get_number(const Json& object, std::string_view key);
 std::optional<bool> get_bool(const Json& object, std::string_view key);
 
+// Config reading: sets `field` from a positive number below 1e12 at `key`, else leaves it.
+// Bounded before the cast: converting an out-of-range double is undefined behaviour.
+template <typename T>
+void read_positive(const Json& config, std::string_view key, T& field) {
+  if (auto v = get_number(config, key); v && *v > 0 && *v < 1e12) field = static_cast<T>(*v);
+}
+
 }  // namespace chorus

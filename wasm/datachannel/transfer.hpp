@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "datachannel/sha256.hpp"
+#include "common/sha256.hpp"
 
 namespace chorus::datachannel {
 

@@ -30,12 +30,7 @@ void earliest(std::optional<double>& acc, std::optional<double> t) {
 
 ClientConfig ClientConfig::from_json(const Json& config) {
   ClientConfig c;
-  auto positive = [&](const char* key, auto& field) {
-    // Bounded before the cast: converting an out-of-range double is undefined behaviour.
-    if (auto v = get_number(config, key); v && *v > 0 && *v < 1e12) {
-      field = static_cast<std::decay_t<decltype(field)>>(*v);
-    }
-  };
+  auto positive = [&](const char* key, auto& field) { read_positive(config, key, field); };
   if (auto seed = get_number(config, "seed"); seed && *seed >= 0 && *seed < 1.8e19) {
     c.seed = static_cast<std::uint64_t>(*seed);
   }
@@ -143,7 +138,7 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   if (!name || !p::is_valid_name(*name)) {
     return fail(ErrorCode::BadMessage, "name must be 0..64 characters without control characters");
   }
-  if (!p::optional_role(input, role_)) return fail(ErrorCode::BadMessage, "role must be talker or dispatcher");
+  if (!p::optional_role(input, role_)) return fail(ErrorCode::BadMessage, "role must be talker, dispatcher, teacher or student");
   room_ = *room;
   name_ = *name;
   token_ = get_string(input, "token");
@@ -258,8 +253,7 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       it->second.negotiation.resend_pending_offer(*this);
     } else {
       // It will offer to us; make the connection now so that is off the critical path.
-      add_peer(j->peer.id, j->peer.name, j->peer.role)
-          .negotiation.await_offer(*this, ice_servers_, media_ready_);
+      add_peer(j->peer).negotiation.await_offer(*this, ice_servers_, media_ready_);
     }
   } else if (auto* l = std::get_if<p::PeerLeft>(&message)) {
     remove_peer(l->peer_id, l->reason);
@@ -303,7 +297,7 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
       it->second.name = info.name;
     } else {
       // We are the newcomer (or it is new to us): we offer.
-      initiate(add_peer(info.id, info.name, info.role));
+      initiate(add_peer(info));
     }
   }
   for (auto& [id, peer] : peers_) {
@@ -313,11 +307,11 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
     }
   }
   set_state(State::Joined);
-  event({{"event", "joined"},
-         {"peerId", peer_id_},
-         {"room", room_},
-         {"peers", peers},
-         {"resumed", !first}});
+  // The seat's role and identity as the server decided them (an access token may set both).
+  Json joined = {{"event", "joined"}, {"peerId", peer_id_}, {"room", room_},
+                 {"peers", peers},    {"resumed", !first}, {"role", p::to_string(w.role)}};
+  if (w.identity) joined["identity"] = *w.identity;
+  event(std::move(joined));
   // Who talks now: a late joiner learns it here, a resumed one what changed while it was away.
   set_floor(w.floor);
 
@@ -447,11 +441,11 @@ void ClientSession::error_event(ErrorCode code, std::string message, bool fatal)
   event({{"event", "error"}, {"code", to_string(code)}, {"message", std::move(message)}, {"fatal", fatal}});
 }
 
-ClientSession::Peer& ClientSession::add_peer(const std::string& id, const std::string& name,
-                                             p::Role role) {
+ClientSession::Peer& ClientSession::add_peer(const p::PeerInfo& info) {
   auto [it, inserted] = peers_.try_emplace(
-      id, Peer{name, PeerNegotiation(id, polite_towards(id), config_.negotiation), std::nullopt});
-  if (inserted) event({{"event", "peerjoined"}, {"peer", p::to_json(p::PeerInfo{id, name, role})}});
+      info.id,
+      Peer{info.name, PeerNegotiation(info.id, polite_towards(info.id), config_.negotiation), std::nullopt});
+  if (inserted) event({{"event", "peerjoined"}, {"peer", p::to_json(info)}});
   return it->second;
 }
 

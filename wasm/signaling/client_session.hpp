@@ -89,7 +89,7 @@ class ClientSession : private PeerSink {
   void schedule_reconnect(double now_ms);
   void fail(ErrorCode code, std::string message);
   void error_event(ErrorCode code, std::string message, bool fatal);
-  Peer& add_peer(const std::string& id, const std::string& name, protocol::Role role);
+  Peer& add_peer(const protocol::PeerInfo& info);
   void remove_peer(const std::string& id, const std::string& reason);
   void remove_all_peers(const std::string& reason);
   // Sends the held signals for one peer (it is back); drops those for peers that are gone.

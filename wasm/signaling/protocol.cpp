@@ -111,8 +111,9 @@ Parsed<PeerInfo> parse_peer_info(const Json& v, const char* ref) {
   auto id = get_string(v, "id");
   auto name = get_string(v, "name");
   if (!id || !is_valid_peer_id(*id) || !name) return bad("peer needs `id` and `name`", ref);
-  PeerInfo info{*id, *name, Role::Talker};
-  if (!optional_role(v, info.role)) return bad("peer `role` must be talker or dispatcher", ref);
+  PeerInfo info{*id, *name, Role::Talker, std::nullopt};
+  if (!optional_role(v, info.role)) return bad("peer `role` is not a role", ref);
+  if (!optional_field(v, "identity", info.identity)) return bad("peer `identity` must be a string", ref);
   return info;
 }
 
@@ -212,7 +213,9 @@ bool optional_role(const Json& obj, Role& out) {
 }
 
 Json to_json(const PeerInfo& p) {
-  return {{"id", p.id}, {"name", p.name}, {"role", to_string(p.role)}};
+  Json out = {{"id", p.id}, {"name", p.name}, {"role", to_string(p.role)}};
+  if (p.identity) out["identity"] = *p.identity;
+  return out;
 }
 
 Json floor_fields(Json out, const FloorState& f) {
@@ -233,12 +236,19 @@ std::string_view to_string(SignalKind kind) {
 }
 
 std::string_view to_string(Role role) {
-  return role == Role::Dispatcher ? "dispatcher" : "talker";
+  switch (role) {
+    case Role::Talker: return "talker";
+    case Role::Dispatcher: return "dispatcher";
+    case Role::Teacher: return "teacher";
+    case Role::Student: return "student";
+  }
+  return "talker";
 }
 
 std::optional<Role> role_from_string(std::string_view name) {
-  if (name == "talker") return Role::Talker;
-  if (name == "dispatcher") return Role::Dispatcher;
+  for (Role r : {Role::Talker, Role::Dispatcher, Role::Teacher, Role::Student}) {
+    if (name == to_string(r)) return r;
+  }
   return std::nullopt;
 }
 
@@ -287,7 +297,9 @@ Parsed<ClientMessage> parse_client_message(std::string_view text) {
     j.room = *room;
     j.name = *name;
     if (!optional_field(obj, "token", j.token)) return bad("join `token` must be a string", type);
-    if (!optional_role(obj, j.role)) return bad("join `role` must be talker or dispatcher", type);
+    if (!optional_role(obj, j.role)) {
+      return bad("join `role` must be talker, dispatcher, teacher or student", type);
+    }
     if (const Json* r = find_field(obj, "resume"); r != nullptr && !r->is_null()) {
       auto peer_id = get_string(*r, "peerId");
       auto secret = get_string(*r, "secret");
@@ -356,6 +368,8 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     if (const Json* ice = find_field(obj, "iceServers"); ice != nullptr && ice->is_array()) {
       w.ice_servers = *ice;
     }
+    if (!optional_role(obj, w.role)) return bad("welcome `role` is not a role", type);
+    if (!optional_field(obj, "identity", w.identity)) return bad("welcome `identity` must be a string", type);
     // Absent from servers without floor control: nobody holds it.
     if (const Json* floor = find_field(obj, "floor"); floor != nullptr && !floor->is_null()) {
       auto f = parse_floor_state(*floor, false, "welcome");
@@ -460,10 +474,13 @@ Json to_json(const ServerMessage& message) {
         if constexpr (std::is_same_v<T, Welcome>) {
           Json peers = Json::array();
           for (const auto& p : m.peers) peers.push_back(to_json(p));
-          return {{"type", "welcome"}, {"v", m.version},     {"room", m.room},
-                  {"peerId", m.peer_id}, {"secret", m.secret}, {"resumed", m.resumed},
-                  {"peers", peers},      {"iceServers", m.ice_servers},
-                  {"floor", floor_fields(Json::object(), m.floor)}};
+          Json out = {{"type", "welcome"}, {"v", m.version},     {"room", m.room},
+                      {"peerId", m.peer_id}, {"secret", m.secret}, {"resumed", m.resumed},
+                      {"peers", peers},      {"iceServers", m.ice_servers},
+                      {"floor", floor_fields(Json::object(), m.floor)}};
+          if (m.role != Role::Talker) out["role"] = to_string(m.role);
+          if (m.identity) out["identity"] = *m.identity;
+          return out;
         } else if constexpr (std::is_same_v<T, PeerJoined>) {
           return {{"type", "peer-joined"}, {"peer", to_json(m.peer)}};
         } else if constexpr (std::is_same_v<T, PeerLeft>) {

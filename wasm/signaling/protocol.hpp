@@ -23,9 +23,10 @@ struct ProtocolError {
   std::string ref;  // the offending message's `type`, when known
 };
 
-// A peer's role in push-to-talk floor control: a dispatcher's floor request preempts a
-// talker's (docs/protocol.md, "Floor control").
-enum class Role { Talker, Dispatcher };
+// A peer's role. In push-to-talk floor control a dispatcher's floor request preempts a
+// talker's (docs/protocol.md, "Floor control"); teacher and student are the classroom's. With
+// access tokens, dispatcher and teacher come only from a token that grants them.
+enum class Role { Talker, Dispatcher, Teacher, Student };
 std::string_view to_string(Role role);
 std::optional<Role> role_from_string(std::string_view name);
 
@@ -33,6 +34,7 @@ struct PeerInfo {
   std::string id;
   std::string name;
   Role role = Role::Talker;
+  std::optional<std::string> identity;  // verified by the server's access token check
 };
 
 // Why the floor changed hands (the `reason` of a `floor` message).
@@ -115,6 +117,8 @@ struct Welcome {
   std::vector<PeerInfo> peers;
   Json ice_servers = Json::array();
   FloorState floor;  // the room's floor now, so a late joiner knows who talks
+  Role role = Role::Talker;              // the seat's role (from the token, if it had one)
+  std::optional<std::string> identity;   // from the access token
 };
 struct PeerJoined {
   PeerInfo peer;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "signaling/access_token.hpp"
+
 namespace chorus {
 
 namespace p = protocol;
@@ -23,12 +25,7 @@ const char* type_of(const p::ClientMessage& m) {
 
 ServerConfig ServerConfig::from_json(const Json& config) {
   ServerConfig c;
-  auto positive = [&](const char* key, auto& field) {
-    // Bounded before the cast: converting an out-of-range double is undefined behaviour.
-    if (auto v = get_number(config, key); v && *v > 0 && *v < 1e12) {
-      field = static_cast<std::decay_t<decltype(field)>>(*v);
-    }
-  };
+  auto positive = [&](const char* key, auto& field) { read_positive(config, key, field); };
   positive("maxPeersPerRoom", c.max_peers_per_room);
   positive("maxMessageBytes", c.max_message_bytes);
   positive("heartbeatTimeoutMs", c.heartbeat_timeout_ms);
@@ -47,6 +44,17 @@ ServerConfig ServerConfig::from_json(const Json& config) {
       c.max_talk_ms = std::floor(*v);
     }
     if (auto v = get_bool(*floor, "dispatchers")) c.dispatchers = *v;
+  }
+  if (const Json* auth = find_field(config, "auth"); auth != nullptr && auth->is_object()) {
+    if (auto secret = get_string(*auth, "secret")) c.auth_secret = *secret;
+    // `required` without a secret could never admit anyone: it needs the secret.
+    c.auth_required = !c.auth_secret.empty() && get_bool(*auth, "required").value_or(true);
+  }
+  if (const Json* turn = find_field(config, "turn"); turn != nullptr && turn->is_object()) {
+    c.turn = TurnConfig::from_json(*turn);
+  }
+  if (const Json* limits = find_field(config, "limits"); limits != nullptr && limits->is_object()) {
+    c.limits = AbuseLimits::from_json(*limits);
   }
   // The seed arrives as up to four uint32 numbers (JS numbers cannot hold 64 bits exactly).
   if (const Json* seed = find_field(config, "seed"); seed != nullptr && seed->is_array()) {
@@ -70,15 +78,46 @@ std::size_t RoomServer::peer_count(std::string_view room) const {
   return it == rooms_.end() ? 0 : it->second.seats.size();
 }
 
+std::size_t RoomServer::seat_count() const {
+  std::size_t n = 0;
+  for (const auto& [name, room] : rooms_) n += room.seats.size();
+  return n;
+}
+
 p::FloorState RoomServer::floor_state(std::string_view room) const {
   auto it = rooms_.find(std::string(room));
   return it == rooms_.end() ? p::FloorState{} : it->second.floor.state();
 }
 
-void RoomServer::handle_connect(ConnId conn, double now_ms) {
+void RoomServer::handle_connect(ConnId conn, double now_ms, const std::string& address,
+                                const std::string& origin) {
   now_ = now_ms;
+  const AbuseLimits& limits = config_.limits;
+  auto turn_away = [&](ErrorCode code, std::string message, int close_code) {
+    send_error(conn, code, std::move(message));
+    out_.push_back({ServerOutput::Kind::Close, conn, "", close_code, std::string(to_string(code))});
+    ++counters_.policy_closes;
+  };
+  if (!limits.origin_allowed(origin)) {
+    return turn_away(ErrorCode::OriginNotAllowed,
+                     origin.empty() ? "connections must come from a web page (no Origin)"
+                                    : "origin " + origin + " is not allowed",
+                     1008);
+  }
+  if (!address.empty() && conns_per_address_[address] >= limits.max_connections_per_address) {
+    return turn_away(ErrorCode::TooManyConnections,
+                     "more than " + std::to_string(limits.max_connections_per_address) +
+                         " connections from one address",
+                     1013);
+  }
   if (conns_.empty() && rooms_.empty()) next_sweep_ = now_ms + config_.sweep_interval_ms;
-  conns_[conn] = Conn{now_ms, "", ""};
+  Conn c;
+  c.last_seen = now_ms;
+  c.address = address;
+  c.rate = TokenBucket(limits.message_burst, limits.messages_per_second / 1000.0, now_ms);
+  c.strikes = TokenBucket(limits.max_strikes, 1.0 / limits.strike_decay_ms, now_ms);
+  conns_[conn] = std::move(c);
+  if (!address.empty()) ++conns_per_address_[address];
 }
 
 void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_binary,
@@ -88,25 +127,33 @@ void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_bina
   Conn& c = it->second;
   c.last_seen = now_ms;
   now_ = now_ms;
+  ++counters_.messages_in;
+  counters_.bytes_in += byte_length;
+  if (!c.rate.take(now_ms)) {
+    // Dropped unread. The first drop of an episode is answered; every drop is a strike.
+    if (c.told_rate_limited) return refuse(conn, c, ErrorCode::RateLimited, "");
+    c.told_rate_limited = true;
+    return refuse(conn, c, ErrorCode::RateLimited,
+                  "over " + std::to_string(static_cast<int>(config_.limits.messages_per_second)) +
+                      " messages per second: messages are dropped");
+  }
+  c.told_rate_limited = false;
   if (is_binary) {
-    return send_error(conn, ErrorCode::BinaryNotSupported, "binary frames are not part of protocol v1");
+    return refuse(conn, c, ErrorCode::BinaryNotSupported, "binary frames are not part of protocol v1");
   }
   if (byte_length > config_.max_message_bytes || data.size() > config_.max_message_bytes) {
-    return send_error(conn, ErrorCode::MessageTooLarge,
-                      "frame of " + std::to_string(std::max(byte_length, data.size())) +
-                          " bytes is over the limit of " +
-                          std::to_string(config_.max_message_bytes));
+    return refuse(conn, c, ErrorCode::MessageTooLarge,
+                  "frame of " + std::to_string(std::max(byte_length, data.size())) +
+                      " bytes is over the limit of " + std::to_string(config_.max_message_bytes));
   }
   auto parsed = p::parse_client_message(data);
   if (auto* err = std::get_if<p::ProtocolError>(&parsed)) {
-    return send_error(conn, err->code, err->message, err->ref);
+    return refuse(conn, c, err->code, err->message, err->ref);
   }
   auto& message = std::get<p::ClientMessage>(parsed);
   if (auto* join = std::get_if<p::Join>(&message)) return on_join(conn, c, std::move(*join));
   if (auto* ping = std::get_if<p::Ping>(&message)) return send(conn, p::Pong{ping->id});
-  if (c.peer_id.empty()) {
-    return send_error(conn, ErrorCode::NotJoined, "join a room first", type_of(message));
-  }
+  if (c.peer_id.empty()) return refuse(conn, c, ErrorCode::NotJoined, "join a room first", type_of(message));
   if (auto* signal = std::get_if<p::Signal>(&message)) return on_signal(c, std::move(*signal));
   if (auto* b = std::get_if<p::Broadcast>(&message)) return on_broadcast(c, std::move(*b));
   if (auto* r = std::get_if<p::FloorRequest>(&message)) return on_floor_request(conn, c, *r);
@@ -114,21 +161,61 @@ void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_bina
   on_leave(c);
 }
 
-void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
-  if (!c.peer_id.empty()) {
-    return send_error(conn, ErrorCode::AlreadyJoined, "this socket is already in room " + c.room, "join");
+std::optional<RoomServer::Admission> RoomServer::admit(ConnId conn, Conn& c, const p::Join& join) {
+  Admission a{join.role, std::nullopt};
+  const bool powerful = join.role == p::Role::Dispatcher || join.role == p::Role::Teacher;
+  if (!config_.auth_secret.empty() && (join.token || config_.auth_required)) {
+    if (!join.token) {
+      refuse(conn, c, ErrorCode::Unauthorized, "this server requires an access token", "join");
+      return std::nullopt;
+    }
+    if (unix_ms_ <= 0) {
+      send_error(conn, ErrorCode::Unauthorized, "the server's clock is not set; tokens cannot be checked",
+                 "join");
+      return std::nullopt;
+    }
+    auto verdict = verify_access_token(*join.token, config_.auth_secret, join.room, unix_ms_);
+    if (auto* no = std::get_if<TokenRejection>(&verdict)) {
+      refuse(conn, c, no->code, no->message, "join");
+      return std::nullopt;
+    }
+    auto& claims = std::get<AccessClaims>(verdict);
+    a.identity = claims.identity;
+    if (claims.role) {
+      // The token decides; a join that asks for another role (than the default) is refused.
+      if (join.role != p::Role::Talker && join.role != *claims.role) {
+        refuse(conn, c, ErrorCode::Unauthorized,
+               "the token grants the role " + std::string(to_string(*claims.role)) + ", not " +
+                   std::string(to_string(join.role)),
+               "join");
+        return std::nullopt;
+      }
+      a.role = *claims.role;
+      return a;
+    }
+  }
+  if (powerful && !config_.auth_secret.empty()) {
+    refuse(conn, c, ErrorCode::Unauthorized,
+           "the " + std::string(to_string(join.role)) + " role needs a token that grants it", "join");
+    return std::nullopt;
   }
   if (join.role == p::Role::Dispatcher && !config_.dispatchers) {
     // Refused, not downgraded: a client that believes it can preempt must learn it cannot.
-    return send_error(conn, ErrorCode::FloorDenied, "this server does not allow the dispatcher role",
-                      "join");
+    send_error(conn, ErrorCode::FloorDenied, "this server does not allow the dispatcher role", "join");
+    return std::nullopt;
+  }
+  return a;
+}
+
+void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
+  if (!c.peer_id.empty()) {
+    return refuse(conn, c, ErrorCode::AlreadyJoined, "this socket is already in room " + c.room, "join");
   }
   Room* room = nullptr;
   if (auto it = rooms_.find(join.room); it != rooms_.end()) room = &it->second;
 
   p::Welcome welcome;
   welcome.room = join.room;
-  welcome.ice_servers = config_.ice_servers;
   bool announce = true;
 
   if (join.resume && room != nullptr && room->seats.count(join.resume->peer_id) != 0) {
@@ -146,13 +233,22 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       seat.conn = 0;
       free_floor(join.room, *room, join.resume->peer_id, p::FloorReason::Dropped);
     }
-    seat.conn = conn;  // a resume keeps the seat's role: the others know it by that
+    seat.conn = conn;  // a resume keeps the seat's role and identity: the others know it by them
     seat.name = join.name;
     welcome.peer_id = join.resume->peer_id;
     welcome.secret = seat.secret;
     welcome.resumed = true;
     announce = false;
   } else {
+    // A new seat (or one the server cannot honour from memory): the token is checked now.
+    auto admission = admit(conn, c, join);
+    if (!admission) return;
+    if (room == nullptr && rooms_.size() >= config_.limits.max_rooms) {
+      return send_error(conn, ErrorCode::TooManyRooms,
+                        "this server holds its maximum of " + std::to_string(config_.limits.max_rooms) +
+                            " rooms",
+                        "join");
+    }
     if (room != nullptr && room->seats.size() >= config_.max_peers_per_room) {
       return send_error(conn, ErrorCode::RoomFull,
                         "room is full (" + std::to_string(config_.max_peers_per_room) + " peers)", "join");
@@ -173,11 +269,21 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       welcome.peer_id = new_peer_id(*room);
       welcome.secret = random_.token(24);
     }
-    room->seats[welcome.peer_id] = Seat{join.name, join.role, welcome.secret, conn, 0, {}, 0};
+    room->seats[welcome.peer_id] =
+        Seat{join.name, admission->role, admission->identity, welcome.secret, conn, 0, {}, 0};
   }
 
   for (const auto& [id, seat] : room->seats) {
-    if (id != welcome.peer_id) welcome.peers.push_back({id, seat.name, seat.role});
+    if (id != welcome.peer_id) welcome.peers.push_back({id, seat.name, seat.role, seat.identity});
+  }
+  {
+    const Seat& own = room->seats[welcome.peer_id];
+    welcome.role = own.role;
+    welcome.identity = own.identity;
+  }
+  welcome.ice_servers = config_.ice_servers;
+  if (config_.turn.enabled()) {
+    welcome.ice_servers.push_back(turn_ice_server(config_.turn, welcome.peer_id, unix_ms_));
   }
   welcome.floor = room->floor.state();
   c.room = join.room;
@@ -191,7 +297,8 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
   }
   seat.pending_bytes = 0;
   if (announce) {
-    broadcast_to_room(*room, welcome.peer_id, p::PeerJoined{{welcome.peer_id, join.name, seat.role}});
+    broadcast_to_room(*room, welcome.peer_id,
+                      p::PeerJoined{{welcome.peer_id, join.name, seat.role, seat.identity}});
   }
 }
 
@@ -258,10 +365,9 @@ void RoomServer::on_leave(Conn& c) {
 }
 
 void RoomServer::handle_close(ConnId conn, int code, double now_ms) {
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  Conn c = std::move(it->second);
-  conns_.erase(it);
+  auto taken = take_conn(conn);
+  if (!taken) return;
+  Conn c = std::move(*taken);
   if (c.peer_id.empty()) return;
   if (code == 1000 || code == 1001) {
     remove_seat(c.room, c.peer_id, "left");
@@ -300,8 +406,7 @@ void RoomServer::handle_timeout(double now_ms) {
   }
   for (ConnId id : silent) {
     out_.push_back({ServerOutput::Kind::Close, id, "", 4002, "heartbeat timeout"});
-    Conn c = std::move(conns_[id]);
-    conns_.erase(id);
+    Conn c = std::move(*take_conn(id));
     if (!c.peer_id.empty()) mark_away(c, now_ms);
   }
 
@@ -318,6 +423,10 @@ std::optional<ServerOutput> RoomServer::poll() {
   if (out_.empty()) return std::nullopt;
   ServerOutput o = std::move(out_.front());
   out_.pop_front();
+  if (o.kind == ServerOutput::Kind::Send) {
+    ++counters_.messages_out;
+    counters_.bytes_out += o.data.size();
+  }
   return o;
 }
 
@@ -329,11 +438,38 @@ std::optional<double> RoomServer::next_timeout() const {
 
 void RoomServer::send(ConnId conn, const p::ServerMessage& message) {
   if (conn == 0) return;
+  if (const auto* e = std::get_if<p::Error>(&message)) ++counters_.errors[e->code];
   out_.push_back({ServerOutput::Kind::Send, conn, p::serialize(message), 0, ""});
 }
 
 void RoomServer::send_error(ConnId conn, ErrorCode code, std::string message, std::string ref) {
   send(conn, p::Error{code, std::move(message), std::move(ref), std::nullopt, std::nullopt});
+}
+
+void RoomServer::refuse(ConnId conn, Conn& c, ErrorCode code, std::string message, std::string ref) {
+  if (!message.empty()) send_error(conn, code, std::move(message), std::move(ref));
+  else ++counters_.errors[code];  // refused without an answer (a flood): still counted
+  if (!c.strikes.take(now_)) close_for_abuse(conn, 1008, "too many refused messages");
+}
+
+void RoomServer::close_for_abuse(ConnId conn, int code, std::string reason) {
+  auto c = take_conn(conn);
+  if (!c) return;
+  out_.push_back({ServerOutput::Kind::Close, conn, "", code, std::move(reason)});
+  ++counters_.policy_closes;
+  if (!c->peer_id.empty()) remove_seat(c->room, c->peer_id, "left");
+}
+
+std::optional<RoomServer::Conn> RoomServer::take_conn(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return std::nullopt;
+  Conn c = std::move(it->second);
+  conns_.erase(it);
+  if (!c.address.empty()) {
+    auto n = conns_per_address_.find(c.address);
+    if (n != conns_per_address_.end() && --n->second == 0) conns_per_address_.erase(n);
+  }
+  return c;
 }
 
 bool RoomServer::deliver(Seat& seat, std::string frame) {

@@ -2,7 +2,9 @@
 // frames arriving and sockets closing, and executes what poll() returns (send a frame, close a
 // socket). It owns every rule: rooms made on first join and dropped when empty, addressing
 // only within a room, size limits, typed errors, heartbeats, resume after a dropped socket,
-// and each room's push-to-talk floor (signaling/floor.hpp decides; this file tells the room).
+// each room's push-to-talk floor (signaling/floor.hpp decides; this file tells the room),
+// access tokens (signaling/access_token), TURN credentials in the welcome
+// (signaling/turn_credentials) and abuse limits (signaling/limits).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,9 @@
 #include "common/json.hpp"
 #include "common/random.hpp"
 #include "signaling/floor.hpp"
+#include "signaling/limits.hpp"
 #include "signaling/protocol.hpp"
+#include "signaling/turn_credentials.hpp"
 
 namespace chorus {
 
@@ -42,12 +46,30 @@ struct ServerConfig {
   // without `dispatchers` a join asking for that role is refused (floor-denied).
   double max_talk_ms = 60000;
   bool dispatchers = true;
+  // Access tokens (config `auth: {secret, required}`): with a secret, a token in `join` is
+  // checked (signaling/access_token.hpp) and its identity and role are the seat's; with
+  // `required`, a join without one is refused. Without a token, the roles that carry power
+  // (dispatcher, teacher) are refused whenever a secret is set.
+  std::string auth_secret;
+  bool auth_required = false;
+  TurnConfig turn;
+  AbuseLimits limits;
   std::uint64_t seed_lo = 0;
   std::uint64_t seed_hi = 0;
 
   // Reads the JSON config of docs/architecture.md; unknown or wrongly typed fields keep
   // their defaults.
   static ServerConfig from_json(const Json& config);
+};
+
+// Counters for /metrics: totals since start, except the gauges the server computes.
+struct ServerCounters {
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::map<ErrorCode, std::uint64_t> errors;  // error answers sent, by code
+  std::uint64_t policy_closes = 0;            // sockets closed for abuse (1008, 1013)
 };
 
 struct ServerOutput {
@@ -63,7 +85,14 @@ class RoomServer {
  public:
   explicit RoomServer(ServerConfig config = {});
 
-  void handle_connect(ConnId conn, double now_ms);
+  // `address` is the client's IP address and `origin` its Origin header ("" when absent): an
+  // origin not on the allow-list, or one connection too many from an address, is answered
+  // with an error and closed (1008, 1013).
+  void handle_connect(ConnId conn, double now_ms, const std::string& address = "",
+                      const std::string& origin = "");
+  // The host's wall clock, milliseconds since the Unix epoch, reported before inputs: token
+  // expiry and TURN credentials are absolute times. Until it is set, tokens are refused.
+  void set_wall_clock(double unix_ms) { unix_ms_ = unix_ms; }
   // Fresh host entropy (e.g. 128 bits from the OS per connection) for ids and secrets.
   void add_entropy(std::uint64_t lo, std::uint64_t hi) { random_.mix(lo, hi); }
   // `byte_length` is the frame's size on the wire; frames over the limit are refused before
@@ -82,6 +111,8 @@ class RoomServer {
   std::size_t room_count() const { return rooms_.size(); }
   std::size_t connection_count() const { return conns_.size(); }
   std::size_t peer_count(std::string_view room) const;
+  std::size_t seat_count() const;
+  const ServerCounters& counters() const { return counters_; }
   // The room's floor; the state of an empty floor for a room that does not exist.
   protocol::FloorState floor_state(std::string_view room) const;
 
@@ -89,6 +120,7 @@ class RoomServer {
   struct Seat {
     std::string name;
     protocol::Role role = protocol::Role::Talker;
+    std::optional<std::string> identity;  // from its access token
     std::string secret;
     ConnId conn = 0;  // 0 while away
     double away_deadline = 0;
@@ -104,9 +136,20 @@ class RoomServer {
     double last_seen = 0;
     std::string room;
     std::string peer_id;  // empty until joined
+    std::string address;
+    TokenBucket rate;     // messages it may send
+    TokenBucket strikes;  // refused messages it may send before it is closed
+    bool told_rate_limited = false;  // one rate-limited answer per episode, not per message
+  };
+  // The seat a join asks for, once its token (if any) has been checked.
+  struct Admission {
+    protocol::Role role = protocol::Role::Talker;
+    std::optional<std::string> identity;
   };
 
   void on_join(ConnId conn, Conn& c, protocol::Join join);
+  // Checks a new seat's token and role; nullopt when refused (the error is sent).
+  std::optional<Admission> admit(ConnId conn, Conn& c, const protocol::Join& join);
   void on_signal(Conn& c, protocol::Signal signal);
   void on_broadcast(Conn& c, protocol::Broadcast broadcast);
   void on_leave(Conn& c);
@@ -122,6 +165,13 @@ class RoomServer {
 
   void send(ConnId conn, const protocol::ServerMessage& message);
   void send_error(ConnId conn, ErrorCode code, std::string message, std::string ref = "");
+  // Answers a message the connection should not have sent, and counts it against the
+  // connection: past `limits.max_strikes` in a row it is closed (1008).
+  void refuse(ConnId conn, Conn& c, ErrorCode code, std::string message, std::string ref = "");
+  // Closes a connection for abuse and forgets it (its seat goes: it may not resume).
+  void close_for_abuse(ConnId conn, int code, std::string reason);
+  // Removes a connection (and its count for its address); nullopt when it is not known.
+  std::optional<Conn> take_conn(ConnId conn);
   // Sends to a seat, or keeps the frame for it while it is away. Returns false when an away
   // seat is over its hold limit: the caller removes it.
   bool deliver(Seat& seat, std::string frame);
@@ -140,7 +190,10 @@ class RoomServer {
   std::deque<ServerOutput> out_;
   double next_sweep_ = 0;
   std::set<std::pair<double, std::string>> floor_deadlines_;  // (deadline, room) of held floors
-  double now_ = 0;  // the latest time any input carried
+  std::unordered_map<std::string, std::size_t> conns_per_address_;
+  ServerCounters counters_;
+  double now_ = 0;      // the latest time any input carried
+  double unix_ms_ = 0;  // the host's wall clock (set_wall_clock); 0 = unknown
 };
 
 }  // namespace chorus

@@ -1,8 +1,6 @@
-#include "datachannel/sha256.hpp"
+#include "common/sha256.hpp"
 
-#include <cstring>
-
-namespace chorus::datachannel {
+namespace chorus {
 
 namespace {
 
@@ -52,35 +50,13 @@ void Sha256::block(const std::uint8_t* p) {
 }
 
 void Sha256::update(std::string_view bytes) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  std::size_t n = bytes.size();
-  length_ += n;
-  if (buffered_ > 0) {
-    const std::size_t take = n < 64 - buffered_ ? n : 64 - buffered_;
-    std::memcpy(buffer_ + buffered_, p, take);
-    buffered_ += take;
-    p += take;
-    n -= take;
-    if (buffered_ < 64) return;
-    block(buffer_);
-    buffered_ = 0;
-  }
-  for (; n >= 64; p += 64, n -= 64) block(p);
-  std::memcpy(buffer_, p, n);
-  buffered_ = n;
+  feeder_.update(bytes, [this](const std::uint8_t* p) { block(p); });
 }
 
 Sha256::Digest Sha256::finish() {
-  const std::uint64_t bits = length_ * 8;
-  // Padding: 0x80, zeros up to 56 mod 64, then the 64-bit big-endian bit length.
-  std::uint8_t pad[72] = {0x80};
-  const std::size_t zeros = (buffered_ < 56 ? 56 : 120) - buffered_;
-  for (int i = 0; i < 8; ++i) pad[zeros + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
-  update(std::string_view(reinterpret_cast<const char*>(pad), zeros + 8));
+  feeder_.finish([this](const std::uint8_t* p) { block(p); });
   Digest out;
-  for (int i = 0; i < 8; ++i) {
-    for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));
-  }
+  store_big_endian(h_, out);
   return out;
 }
 
@@ -95,4 +71,4 @@ std::string Sha256::hex(const Digest& digest) {
   return s;
 }
 
-}  // namespace chorus::datachannel
+}  // namespace chorus

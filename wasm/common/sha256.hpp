@@ -1,5 +1,5 @@
-// Incremental SHA-256 (FIPS 180-4), for the end-to-end integrity check of file transfers:
-// both sides hash the bytes as they pass, so no file is ever held whole in memory.
+// Incremental SHA-256 (FIPS 180-4): the end-to-end integrity check of file transfers (both
+// sides hash the bytes as they pass, so no file is held whole) and HMAC-SHA256 (common/hmac).
 #pragma once
 
 #include <array>
@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace chorus::datachannel {
+#include "common/block_feeder.hpp"
+
+namespace chorus {
 
 class Sha256 {
  public:
@@ -24,9 +26,7 @@ class Sha256 {
 
   std::uint32_t h_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  std::uint8_t buffer_[64] = {};
-  std::size_t buffered_ = 0;
-  std::uint64_t length_ = 0;  // bytes
+  BlockFeeder feeder_;
 };
 
-}  // namespace chorus::datachannel
+}  // namespace chorus
