@@ -20,7 +20,9 @@ using chorus::ServerOutput;
 struct Harness {
   explicit Harness(ServerConfig config = {}) : server(config) {}
 
-  void connect(ConnId c) { server.handle_connect(c, now); }
+  void connect(ConnId c, const std::string& address = "", const std::string& origin = "") {
+    server.handle_connect(c, now, address, origin);
+  }
   void send(ConnId c, const Json& message) {
     const std::string text = message.dump();
     server.handle_message(c, text, false, text.size(), now);
