@@ -16,7 +16,6 @@ const WRONG_SECRET = crypto.randomBytes(24).toString('base64url');
 const TTL = 600;
 
 let turn, good, bad, env;
-let minted = true; // false: the built server ignores `turn` (static iceServers stand in; see before())
 
 /** The server's own answer to a join, from Node: its welcome. */
 async function welcomeFrom(srv) {
@@ -40,16 +39,10 @@ before(async () => {
   turn = await startCoturn({ address: HOST, secret: SECRET, verbose: true });
   const server = (secret) => startTestServer({ config: { turn: { urls: [turn.url], secret, ttlSeconds: TTL } } });
   good = await server(SECRET);
-  minted = (await welcomeFrom(good)).iceServers?.some((s) => s.username) ?? false;
-  if (minted) {
-    bad = await server(WRONG_SECRET);
-  } else {
-    // dist/ built before the server minted TURN credentials: the same credentials as static
-    // iceServers (what the server computes), so coturn and the browser side are still tested.
-    await good.close();
-    const conf = (secret) => ({ iceServers: [{ urls: [turn.url], ...turnRestCredential(secret, 'static', TTL) }] });
-    good = await startTestServer({ config: conf(SECRET) });
-    bad = await startTestServer({ config: conf(WRONG_SECRET) });
+  bad = await server(WRONG_SECRET);
+  const probe = await welcomeFrom(good);
+  if (!probe.iceServers?.some((s) => s.username)) {
+    throw new Error(`the server hands out no TURN credentials (dist/ older than the \`turn\` config?): ${fmt(probe)}`);
   }
   env = await Env.create({ server: 'none', origins: [good.origin, bad.origin], routedPages: true });
   env.serveFromDisk('/e2e/', 'tests/e2e/pages');
@@ -136,7 +129,6 @@ function turnEntry(welcome) {
 }
 
 test('relay only: two peers connect through coturn with server-minted credentials; video and data both ways', { timeout: 60000 }, async (ctx) => {
-  if (!minted) ctx.diagnostic('the built server ignores `turn` (dist/ predates TURN credentials): static iceServers with the same REST credentials stand in');
   const started = Date.now();
   const room = newRoom('turn');
   const a = await joinRelay(good, room, 'alice');
@@ -155,7 +147,7 @@ test('relay only: two peers connect through coturn with server-minted credential
     const e = turnEntry(p.welcome);
     assert.deepEqual([e.urls].flat(), [turn.url], 'the TURN entry points at our coturn');
     const [expiry, user] = e.username.split(/:(.*)/s);
-    if (minted) assert.equal(user, p.id, `${p.name}: the TURN username names the peer`);
+    assert.equal(user, p.id, `${p.name}: the TURN username names the peer`);
     const now = Math.floor(Date.now() / 1000);
     assert.ok(Number(expiry) > now + TTL - 60 && Number(expiry) <= now + TTL + 1,
       `expiry ${expiry} is about now + ${TTL} s (now ${now})`);
@@ -213,6 +205,11 @@ test('a server whose TURN secret is not coturn\'s: 401, and relay-only peers nev
   const a = await joinRelay(bad, room, 'alice');
   const b = await joinRelay(bad, room, 'bob');
   const users = [a, b].map((p) => turnEntry(p.welcome).username);
+  for (const p of [a, b]) { // well-formed, for the server's (wrong) secret
+    const e = turnEntry(p.welcome);
+    assert.equal(e.username.split(':')[1], p.id);
+    assert.equal(e.credential, crypto.createHmac('sha1', WRONG_SECRET).update(e.username).digest('base64'));
+  }
   for (const p of [a, b]) {
     // Signaling works: they know each other and have a peer connection to each other.
     await waitUntil(async () => (await candidatePairs(p)).length === 1,
