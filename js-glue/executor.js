@@ -8,7 +8,8 @@ import { syncSenders } from './senders.js';
 
 export class Executor {
   #loop;
-  #url;
+  #urls;
+  #nextUrl = 0;
   #host;
   #ws = null;
   #preconnected = null;
@@ -16,8 +17,9 @@ export class Executor {
 
   /**
    * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
-   * @param {string} url signaling WebSocket URL
-   * @param {WebSocket|null} preconnected a socket to `url` opened early, used by the first
+   * @param {string[]} urls signaling WebSocket URLs: the first, then each reconnect the next
+   *   (servers that share rooms over Redis: a dead one's clients find another)
+   * @param {WebSocket|null} preconnected a socket to `urls[0]` opened early, used by the first
    *   `open-socket` (then reported like one it made: open, or closed if it failed meanwhile)
    * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
    *          data: import('./data-plane.js').DataPlane,
@@ -25,14 +27,15 @@ export class Executor {
    *          onTrack(peerId: string, ev: RTCTrackEvent): void,
    *          onPeerConnectionClosed(peerId: string): void}} host
    */
-  constructor(core, url, preconnected, host) {
+  constructor(core, urls, preconnected, host) {
     this.#loop = new CoreLoop(core, {
       poll: (c) => c.poll(),
       execute: (out) => this.#executeOrReport(out),
       release: () => this.#release(),
     });
-    this.#url = url;
+    this.#urls = urls;
     this.#preconnected = preconnected ?? null;
+    if (this.#preconnected) this.#nextUrl = 1;
     this.#host = host;
   }
 
@@ -104,7 +107,7 @@ export class Executor {
     this.#preconnected = null;
     if (!ws) {
       try {
-        ws = new WebSocket(this.#url);
+        ws = new WebSocket(this.#urls[this.#nextUrl++ % this.#urls.length]);
       } catch (err) {
         // A URL the browser refuses is reported like a failed connection; the core decides.
         console.warn('chorus: cannot open WebSocket', err);

@@ -84,9 +84,11 @@ export interface MediaOptions {
 export interface JoinOptions {
   /**
    * Signaling server WebSocket URL (`ws://`, `wss://`; `http(s)://` is converted). Defaults to
-   * the page's own origin, where the chorus server also serves its pages.
+   * the page's own origin, where the chorus server also serves its pages. A list names servers
+   * that share rooms over Redis: the first is used, and each reconnect tries the next, so a
+   * client whose server died finds another and resumes there.
    */
-  url?: string | URL;
+  url?: string | URL | Array<string | URL>;
   /** Room name: 1..128 characters, no control characters. */
   room: string;
   /** Display name shown to the others: 0..64 characters. Default ''. */
@@ -98,11 +100,17 @@ export interface JoinOptions {
    * is not stopped by {@link Room.leave}.
    */
   media?: MediaOptions | MediaStream;
-  /** Opaque token passed to the server in `join` (for servers that authenticate). */
+  /**
+   * Access token for servers that require one (config `auth`): a JWT signed with HS256 by the
+   * app's backend (claims `room`, `sub`, `role`, `exp`; docs/protocol.md, "Access tokens"). A
+   * bad one fails the join with `unauthorized`, an expired one with `token-expired`.
+   */
   token?: string;
   /**
-   * Push-to-talk role. Default `'talker'`. A `'dispatcher'`'s floor request preempts a talker's;
-   * a server that does not allow dispatchers fails the join with `floor-denied`.
+   * Role. Default `'talker'`. A `'dispatcher'`'s floor request preempts a talker's; a server
+   * that does not allow dispatchers fails the join with `floor-denied`. On a server with access
+   * tokens the token's role wins, and `dispatcher` and `teacher` need a token that grants them
+   * (else `unauthorized`).
    */
   role?: PeerRole;
   /** Limits and pacing of the DataChannel protocol; the defaults suit most apps. */
@@ -231,8 +239,10 @@ export class Peer {
   readonly id: string;
   /** Display name the peer joined with. */
   readonly name: string;
-  /** Its push-to-talk role. */
+  /** Its role (from its access token, when the server checks tokens). */
   readonly role: PeerRole;
+  /** Who the server verified it is (its access token's `sub`), or null without a token. */
+  readonly identity: string | null;
   /** State of the RTCPeerConnection to this peer; `closed` once the peer has left. */
   readonly connectionState: RTCPeerConnectionState;
   /** All live remote tracks of this peer in one stream: `video.srcObject = peer.stream`. */
@@ -304,8 +314,11 @@ export interface RoomErrorEvent extends RoomEvent {
 
 // ---- push-to-talk floor control (docs/protocol.md, "Floor control") ----
 
-/** A peer's push-to-talk role: a dispatcher's floor request preempts a talker holding the floor. */
-export type PeerRole = 'talker' | 'dispatcher';
+/**
+ * A peer's role. In push-to-talk a dispatcher's floor request preempts a talker holding the
+ * floor; teacher and student are the classroom's (an access token may set any of them).
+ */
+export type PeerRole = 'talker' | 'dispatcher' | 'teacher' | 'student';
 
 /** Why the floor last changed: a grant, a preemption by a dispatcher, or how a grant ended. */
 export type FloorReason = 'granted' | 'released' | 'timeout' | 'preempted' | 'left' | 'dropped';
@@ -419,8 +432,10 @@ export class Room extends EventTarget {
   readonly roomName: string;
   /** This client's display name given to join(). */
   readonly displayName: string;
-  /** This client's push-to-talk role given to join(). */
+  /** This client's role: as given to join(), then as the server decided it (a token's role wins). */
   readonly role: PeerRole;
+  /** The identity the server verified from the access token, or null (joined without one). */
+  readonly identity: string | null;
   /** The room's push-to-talk floor: who talks, under which epoch. Updated before each `floor` event. */
   readonly floor: FloorState;
   /** True when a live microphone track exists and is enabled. */

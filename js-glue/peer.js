@@ -4,12 +4,15 @@ export class Peer {
   /**
    * @param {string} id server-assigned peer id
    * @param {string} name display name
-   * @param {'talker'|'dispatcher'} [role] its push-to-talk role (a dispatcher may preempt)
+   * @param {'talker'|'dispatcher'|'teacher'|'student'} [role] its role (a dispatcher may preempt
+   *   a talker's floor)
+   * @param {string|null} [identity] who the server verified it is (its access token's `sub`)
    */
-  constructor(id, name, role = 'talker') {
+  constructor(id, name, role = 'talker', identity = null) {
     this.id = id;
     this.name = name;
     this.role = role;
+    this.identity = identity;
     /** @type {RTCPeerConnectionState} as reported by the core's `peerstatechange` */
     this.connectionState = 'new';
     /**

@@ -32,6 +32,7 @@ export class Room extends EventTarget {
   #joinWaiter = null;
   #mediaPending = false;  // getUserMedia from join() still running
   #role;
+  #identity = null;
   #floor = Object.freeze({ holder: null, epoch: 0, reason: null });
   #floorRequests = new Map(); // request id -> {resolve, reject}: requestFloor() promises
   #nextFloorRequest = 1;
@@ -44,10 +45,11 @@ export class Room extends EventTarget {
    * dispatcher role the server does not allow ...) otherwise.
    */
   static async join({ url, room, name = '', media, token, data, role = 'talker', iceTransportPolicy = 'all' } = {}) {
-    const wsUrl = signalingUrl(url);
+    const wsUrls = (Array.isArray(url) ? url : [url]).map(signalingUrl);
+    if (wsUrls.length === 0) throw new TypeError('url must not be an empty list');
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
-    if (role !== 'talker' && role !== 'dispatcher') throw new TypeError("role must be 'talker' or 'dispatcher'");
+    if (!ROLES.includes(role)) throw new TypeError(`role must be one of ${ROLES.join(', ')}`);
     if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
       throw new TypeError("iceTransportPolicy must be 'all' or 'relay'");
     }
@@ -62,7 +64,7 @@ export class Room extends EventTarget {
     // when the socket is used (its first `open-socket` adopts this one).
     let socket = null;
     try {
-      socket = new WebSocket(wsUrl);
+      socket = new WebSocket(wsUrls[0]);
     } catch {
       // Refused at once (e.g. ws:// from an https page): the executor tries again when the
       // core asks, and the core reports the failure as signaling-unreachable.
@@ -76,7 +78,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      url: wsUrl, socket, room, name, token, data, role, iceTransportPolicy,
+      urls: wsUrls, socket, room, name, token, data, role, iceTransportPolicy,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -101,7 +103,7 @@ export class Room extends EventTarget {
       onVoice: (peerId, header, packet) => this.#voiceSink?.(peerId, header, packet),
       onError: (ev) => this.#onError({ ...ev, fatal: false }),
     });
-    this.#executor = new Executor(core, opts.url, opts.socket, {
+    this.#executor = new Executor(core, opts.urls, opts.socket, {
       localStream: this.localStream,
       iceTransportPolicy: opts.iceTransportPolicy ?? 'all',
       data: this.#data,
@@ -117,8 +119,11 @@ export class Room extends EventTarget {
   get roomName() { return this.#roomName; }
   /** This client's display name as given to join(). */
   get displayName() { return this.#displayName; }
-  /** This client's push-to-talk role as given to join(): 'talker' or 'dispatcher'. */
+  /** This client's role: as given to join(), then as the server decided it (an access token's
+   * role wins). */
   get role() { return this.#role; }
+  /** The identity the server verified from the access token, or null (no token). */
+  get identity() { return this.#identity; }
   /**
    * The room's push-to-talk floor as the server last reported it: `holder` (peer id, this
    * client's own included, or null), `epoch` (the grant's number; 0 before the first) and
@@ -338,6 +343,8 @@ export class Room extends EventTarget {
 
   #onJoined(ev) {
     this.peerId = ev.peerId;
+    if (ev.role) this.#role = ev.role;
+    this.#identity = ev.identity ?? null;
     // The core announces every peer with `peerjoined` (those in the welcome too, just before
     // this event) and removes them with `peerleft`; this only guards against a missed one.
     for (const p of ev.peers) this.#addPeer(p, false);
@@ -369,9 +376,9 @@ export class Room extends EventTarget {
     return id == null ? null : this.peers.get(id) ?? null;
   }
 
-  #addPeer({ id, name, role }, announce) {
+  #addPeer({ id, name, role, identity }, announce) {
     if (this.peers.has(id)) return;
-    const peer = new Peer(id, name ?? '', role ?? 'talker');
+    const peer = new Peer(id, name ?? '', role ?? 'talker', identity ?? null);
     this.peers.set(id, peer);
     if (announce) this.#emit('peerjoined', { peer });
   }
@@ -514,6 +521,8 @@ function floorError(code, message, holder, reason) {
   err.reason = reason;
   return err;
 }
+
+const ROLES = ['talker', 'dispatcher', 'teacher', 'student'];
 
 /** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */
 function signalingUrl(url) {

@@ -52,7 +52,7 @@ describe('client vectors through a ServerCore', () => {
   function answer(v) {
     const core = new mod.ServerCore(JSON.stringify({ seed: [1, 2, 3, 4] }));
     try {
-      core.handleConnect(1, 0);
+      core.handleConnect(1, 0, '', '');
       core.handleMessage(1, v.input, false, Buffer.byteLength(v.input, 'utf8'), 1);
       const out = [];
       for (let o = core.poll(); o !== ''; o = core.poll()) out.push(JSON.parse(o));
