@@ -147,7 +147,7 @@ test('import "chorus-rtc/server" starts a working server', async () => {
     import { startServer } from 'chorus-rtc/server';
     import { WebSocket } from 'ws';
     const srv = await startServer({ port: 0, host: '127.0.0.1', logger: null });
-    const health = await (await fetch(srv.url + 'healthz')).text();
+    const health = (await (await fetch(srv.url + 'healthz')).json()).status;
     const wasm = await fetch(srv.url + 'dist/chorus-core.wasm');
     const ws = new WebSocket(srv.wsUrl);
     const welcome = await new Promise((resolve, reject) => {

@@ -543,7 +543,7 @@ describe('static files', () => {
     assert.match(await r.text(), /<title>demo<\/title>/);
     const h = await get('/healthz');
     assert.equal(h.status, 200);
-    assert.equal(await h.text(), 'ok');
+    assert.equal((await h.json()).status, 'ok');
   });
 
   test('MIME types', async () => {
@@ -685,7 +685,7 @@ describe('cli.mjs', () => {
         });
         assert.equal(out.trim().split('\n').length, 1, 'one line');
         const h = await fetch(new URL('/healthz', url));
-        assert.equal(await h.text(), 'ok');
+        assert.equal((await h.json()).status, 'ok');
         // The flags reached the core.
         const a = await TestClient.connect(url.replace('http:', 'ws:'));
         const w = await a.join('cli-room', 'A');

@@ -14,6 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import createChorusServer from '../../dist/chorus-server.mjs';
 import { createStaticHandler } from './static.mjs';
+import { toLogger } from './log.mjs';
+import { createOpsHandler } from './metrics.mjs';
+import { drainSockets, RESTART_CLOSE_CODE, RESTART_CLOSE_REASON } from './drain.mjs';
 
 /** The package root: tools/server/ is two levels below it (also in an installed package). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,13 +48,6 @@ function randomSeed() {
   return [0, 4, 8, 12].map((o) => b.readUInt32LE(o));
 }
 
-function defaultLogger() {
-  return {
-    info: (...a) => console.log('[chorus-server]', ...a),
-    error: (...a) => console.error('[chorus-server]', ...a),
-  };
-}
-
 function truncateReason(reason) {
   if (typeof reason !== 'string' || reason === '') return undefined;
   let r = reason;
@@ -78,8 +74,12 @@ function isValidCloseCode(code) {
  * @param {string} [options.root]       folder to serve static files from (the package root)
  * @param {() => Promise<any>} [options.loadModule]  instantiates the wasm module (default
  *                                      instantiateCore; tests inject faults through it)
- * @param {{info: Function, error: Function}|null} [options.logger]  null = silent
- * @returns {Promise<{port: number, url: string, wsUrl: string, close: () => Promise<void>}>}
+ * @param {{info: Function, error: Function, warn?: Function, debug?: Function}|null} [options.logger]
+ *                                      null = silent; default: JSON lines on stdout (log.mjs)
+ * @returns {Promise<{port: number, url: string, wsUrl: string,
+ *   close: (opts?: {graceful?: boolean, timeoutMs?: number}) => Promise<void>}>}
+ *   close() ends at once; close({graceful: true}) first closes every socket with 1012 and waits
+ *   up to timeoutMs (10000) for them (drain.mjs), answering /healthz with 503 meanwhile
  */
 export async function startServer(options = {}) {
   const {
@@ -91,9 +91,7 @@ export async function startServer(options = {}) {
     root = PACKAGE_ROOT,
     loadModule = instantiateCore,
   } = options;
-  const log = options.logger === null
-    ? { info() {}, error() {} }
-    : (options.logger ?? defaultLogger());
+  const log = toLogger(options.logger);
 
   const coreConfig = { ...config };
   if (coreConfig.seed === undefined) coreConfig.seed = randomSeed();
@@ -107,6 +105,7 @@ export async function startServer(options = {}) {
   let timer = null;
   let timerDeadline = -1;
   let closed = false;
+  let draining = false; // graceful close under way: /healthz 503, new sockets refused with 1012
 
   // ---- the core's output -------------------------------------------------------------------
 
@@ -211,9 +210,13 @@ export async function startServer(options = {}) {
   // ---- sockets -------------------------------------------------------------------------------
 
   const staticHandler = createStaticHandler(root);
+  const opsHandler = createOpsHandler({
+    getStats: () => (core === null ? null : JSON.parse(core.stats())),
+    getState: () => (draining || closed ? 'shutting-down' : 'serving'),
+  });
   const httpServer = http.createServer((req, res) => {
     try {
-      staticHandler(req, res);
+      if (!opsHandler(req, res)) staticHandler(req, res);
     } catch (err) {
       log.error('static handler failed:', err);
       try { res.writeHead(500).end(); } catch { res.destroy(); }
@@ -233,6 +236,10 @@ export async function startServer(options = {}) {
   wss.on('error', (err) => log.error('websocket server error:', err));
 
   wss.on('connection', (ws) => {
+    if (draining) {
+      ws.close(RESTART_CLOSE_CODE, RESTART_CLOSE_REASON);
+      return;
+    }
     if (closed || core === null) {
       ws.close(1013, 'try again later');
       return;
@@ -313,7 +320,20 @@ export async function startServer(options = {}) {
   const wsUrl = `ws://${urlHost}:${boundPort}/`;
 
   let closePromise = null;
-  function close() {
+  let drainPromise = null;
+  const abortDrain = new AbortController();
+  function close({ graceful = false, timeoutMs = 10000 } = {}) {
+    if (graceful && closePromise === null) {
+      drainPromise ??= (async () => {
+        draining = true;
+        log.info('graceful shutdown: closing connections with 1012', { connections: sockets.size, timeoutMs });
+        const r = await drainSockets(sockets.values(), { timeoutMs, signal: abortDrain.signal });
+        log.info('graceful shutdown: connections closed', r);
+        return close();
+      })();
+      return drainPromise;
+    }
+    abortDrain.abort(); // a hard close during a drain cuts it short
     closePromise ??= (async () => {
       closed = true;
       clearInterval(pingTimer);

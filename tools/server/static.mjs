@@ -1,9 +1,9 @@
 // Static file serving for the demo pages, on the same HTTP port as the signaling WebSocket.
 //
 //   /            -> web/index.html
-//   /healthz     -> 200 "ok"
 //   /web/, /js-glue/, /dist/, /examples/  -> files under the package root
 //   anything else -> 404
+// (/healthz and /metrics are answered before this handler: metrics.mjs.)
 //
 // A path that would leave its folder (../, encoded or not, or a symlink pointing outside the
 // package root) is a 404, never a file.
@@ -106,10 +106,6 @@ export function createStaticHandler(root) {
       urlPath = new URL(req.url, 'http://x').pathname;
     } catch {
       sendText(res, 400, 'bad request\n');
-      return;
-    }
-    if (urlPath === '/healthz') {
-      sendText(res, 200, 'ok');
       return;
     }
     let file = resolveStaticPath(root, urlPath);
