@@ -665,7 +665,7 @@ describe('static files', () => {
 describe('cli.mjs', () => {
   const cli = path.join(ROOT, 'tools/server/cli.mjs');
 
-  test('prints one line with the URL, serves, and exits 0 on SIGTERM and SIGINT', async () => {
+  test('logs one JSON line with the URL, serves, and exits 0 on SIGTERM and SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT']) {
       const proc = spawn(process.execPath, [cli, '--port', '0', '--host', HOST,
         '--max-peers', '3', '--max-message-bytes', '1024', '--ice-servers', JSON.stringify(ICE)],
@@ -679,8 +679,8 @@ describe('cli.mjs', () => {
           const t = setTimeout(() => reject(new Error(`no URL line; stderr: ${err}`)), 10000);
           proc.stdout.on('data', (d) => {
             out += d;
-            const m = out.match(/(http:\/\/\S+)\n/);
-            if (m) { clearTimeout(t); resolve(m[1]); }
+            const line = out.split('\n').slice(0, -1).find((l) => l.includes('"url"'));
+            if (line) { clearTimeout(t); resolve(JSON.parse(line).url); }
           });
         });
         assert.equal(out.trim().split('\n').length, 1, 'one line');
