@@ -59,7 +59,7 @@ process.on('SIGTERM', stop);
 try {
   server = await startServer({ ...cfg.serverOptions, logger: log });
 } catch (err) {
-  log.error(`could not start: ${err.message}`, err);
+  log.error('could not start', err);
   process.exit(1);
 }
 if (signals > 0) await server.close();
