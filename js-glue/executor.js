@@ -94,6 +94,8 @@ export class Executor {
       case 'set-remote-description': return this.#withLink(out, (l) => this.#setRemote(out.peer, l, out.description));
       case 'add-ice-candidate': return this.#withLink(out, (l) => this.#addCandidate(out.peer, l, out.candidate));
       case 'restart-ice': return this.#withLink(out, (l) => l.pc.restartIce());
+      case 'set-ice-servers':
+        return this.#withLink(out, (l) => l.pc.setConfiguration({ ...l.pc.getConfiguration(), iceServers: out.iceServers }));
       case 'close-peer-connection': return this.#closePeerConnection(out.peer);
       default: console.warn('chorus: unknown core output', out);
     }

@@ -134,6 +134,26 @@ TEST_CASE("the server dies and restarts: peers keep their connections and ids", 
   CHECK(fully_connected(b, 2));
 }
 
+TEST_CASE("fresh TURN credentials after a reconnect reach the existing connections", "[session]") {
+  World w(chorus::ServerConfig::from_json(
+      {{"turn", {{"urls", "turn:10.0.0.1:3478"}, {"secret", "t"}, {"ttlSeconds", 600}}}}));
+  w.server().set_wall_clock(1700000000.0 * 1000);
+  auto [a, b] = pair_in_room(w);
+  REQUIRE(a.pcs.size() == 1);
+  const Json first = a.pcs.begin()->second.ice_servers;
+  REQUIRE(first.size() == 1);
+  CHECK(first[0]["username"] == "1700000600:" + a.session.peer_id());
+
+  w.kill_server();
+  w.restart_server();
+  w.server().set_wall_clock(1700003600.0 * 1000);  // an hour on: the old credential is dead
+  w.advance(15000);
+  REQUIRE(a.session.state() == ClientSession::State::Joined);
+  CHECK(a.pcs.size() == 1);  // the same connection
+  CHECK(a.pcs.begin()->second.ice_servers[0]["username"] == "1700004200:" + a.session.peer_id());
+  CHECK(b.pcs.begin()->second.ice_servers[0]["username"] == "1700004200:" + b.session.peer_id());
+}
+
 TEST_CASE("a peer that never comes back after a restart is dropped after the grace", "[session]") {
   World w;
   auto [a, b] = pair_in_room(w);

@@ -35,6 +35,7 @@ struct FakePc {
   int descriptions = 0;
   int pending_ops = 0;   // the operations chain  // like the o= line's session version: every description differs
   bool closed = false;
+  Json ice_servers;      // RTCConfiguration.iceServers: at creation, then set-ice-servers
 };
 
 struct Client {
@@ -248,6 +249,7 @@ class World {
     if (action == "create-peer-connection") {
       c.pcs[peer] = FakePc{};
       c.pcs[peer].local_version = 1;  // the default data channel
+      c.pcs[peer].ice_servers = out.value("iceServers", Json::array());
       later([this, &c, peer] { maybe_negotiation_needed(c, peer); });
       return;
     }
@@ -255,6 +257,8 @@ class World {
     if (action == "sync-senders") {
       if (pc.local_version < 1 + c.tracks) pc.local_version = 1 + c.tracks;
       later([this, &c, peer] { maybe_negotiation_needed(c, peer); });
+    } else if (action == "set-ice-servers") {
+      pc.ice_servers = out["iceServers"];
     } else if (action == "restart-ice") {
       ++pc.ice_generation;
       ++pc.local_version;

@@ -282,6 +282,13 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   const bool first = peer_id_.empty();
   peer_id_ = w.peer_id;
   secret_ = w.secret;
+  if (w.ice_servers != ice_servers_) {
+    // Fresh TURN credentials (they expire): connections made under the old ones take them
+    // too, so their next ICE restart can still allocate a relay.
+    for (const auto& [id, peer] : peers_) {
+      action({{"action", "set-ice-servers"}, {"peer", id}, {"iceServers", w.ice_servers}});
+    }
+  }
   ice_servers_ = w.ice_servers;
   failed_attempts_ = 0;
   reconnect_at_.reset();
