@@ -132,7 +132,7 @@ test('the server\'s wasm module in the package instantiates in Node', async () =
     const { default: create } = await import(pathToFileURL(dir + 'dist/chorus-server.mjs'));
     const mod = await create();
     const core = new mod.ServerCore('{}');
-    core.handleConnect(1, 0);
+    core.handleConnect(1, 0, '', '');
     core.handleMessage(1, JSON.stringify({ type: 'ping', id: 5 }), false, 22, 1);
     console.log(core.poll());
     core.delete();

@@ -239,7 +239,7 @@ describe('signaling protocol through the server', () => {
     await a.roundTrip(3);
   });
 
-  test('a flood of garbage does not disturb other rooms', async () => {
+  test('a flood of garbage is answered, then closed (1008), and does not disturb other rooms', async () => {
     const a = await connect();
     const b = await connect();
     const c = await connect();
@@ -251,12 +251,14 @@ describe('signaling protocol through the server', () => {
     }
     b.send({ type: 'signal', to: idc, kind: 'offer', sdp: 'still-works' });
     assert.equal((await c.next('signal')).sdp, 'still-works');
-    let errors = 0;
-    while (errors < 200) {
-      await a.next('error');
-      errors++;
-    }
-    assert.equal(a.closed, null);
+    const closed = await a.waitClose();
+    assert.equal(closed.code, 1008);
+    // The default limits forgive 20 refused messages in a row; the 21st is answered and closes.
+    const answered = a.queue.filter((m) => m.type === 'error');
+    assert.equal(answered.length, 21);
+    assert.deepEqual(new Set(answered.map((m) => m.code)), new Set(['bad-json', 'bad-message', 'binary-not-supported']));
+    assert.equal(b.closed, null);
+    await b.roundTrip(4);
   });
 
   test('a peer whose TCP connection dies is dropped after the resume grace; peers get peer-left', async () => {

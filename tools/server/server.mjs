@@ -14,6 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import createChorusServer from '../../dist/chorus-server.mjs';
 import { createStaticHandler } from './static.mjs';
+import { startRegistry } from './cluster/registry.mjs';
+import { createRouter } from './cluster/router.mjs';
 import { toLogger } from './log.mjs';
 import { createOpsHandler } from './metrics.mjs';
 import { drainSockets, RESTART_CLOSE_CODE, RESTART_CLOSE_REASON } from './drain.mjs';
@@ -48,6 +50,12 @@ function randomSeed() {
   return [0, 4, 8, 12].map((o) => b.readUInt32LE(o));
 }
 
+/** The client's IP address, IPv4-mapped IPv6 written as IPv4 (one address, one count). */
+function clientAddress(req) {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
 function truncateReason(reason) {
   if (typeof reason !== 'string' || reason === '') return undefined;
   let r = reason;
@@ -72,6 +80,10 @@ function isValidCloseCode(code) {
  * @param {number} [options.maxBufferedBytes=8 MiB]  outgoing bytes buffered for one slow
  *                                      socket before it is terminated
  * @param {string} [options.root]       folder to serve static files from (the package root)
+ * @param {string} [options.redis]      Redis URL: scale out over Redis (cluster/router.mjs) with
+ *                                      every other server given the same URL; absent: rooms
+ *                                      live in this process only
+ * @param {string} [options.nodeId]     this server's id in the cluster (default: random)
  * @param {() => Promise<any>} [options.loadModule]  instantiates the wasm module (default
  *                                      instantiateCore; tests inject faults through it)
  * @param {{info: Function, error: Function, warn?: Function, debug?: Function}|null} [options.logger]
@@ -90,6 +102,7 @@ export async function startServer(options = {}) {
     maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES,
     root = PACKAGE_ROOT,
     loadModule = instantiateCore,
+    redis,
   } = options;
   const log = toLogger(options.logger);
 
@@ -99,13 +112,26 @@ export async function startServer(options = {}) {
 
   let core = new (await loadModule()).ServerCore(configJson);
 
-  /** @type {Map<number, import('ws').WebSocket>} */
+  /** The core's connections: local WebSockets, and (scale-out) RemoteSockets of other nodes.
+   * @type {Map<number, import('ws').WebSocket>} */
   const sockets = new Map();
   let nextConnId = 1;
+  /** Scale-out over Redis (cluster/router.mjs); null: every room lives in this process. */
+  let router = null;
   let timer = null;
   let timerDeadline = -1;
   let closed = false;
   let draining = false; // graceful close under way: /healthz 503, new sockets refused with 1012
+
+  /** Ids are uint32 in the core: wrap around, skipping any still in use here. */
+  function newConnId() {
+    let id;
+    do {
+      id = nextConnId;
+      nextConnId = nextConnId >= 0xffffffff ? 1 : nextConnId + 1;
+    } while (sockets.has(id) || router?.has(id));
+    return id;
+  }
 
   // ---- the core's output -------------------------------------------------------------------
 
@@ -122,6 +148,7 @@ export async function startServer(options = {}) {
     switch (action.action) {
       case 'send':
         if (ws.readyState !== ws.OPEN) break;
+        router?.sentLocally(action.conn, action.data);
         if (ws.bufferedAmount > maxBufferedBytes) {
           log.error(`connection ${action.conn}: ${ws.bufferedAmount} bytes unread, terminating`);
           ws.terminate();
@@ -172,6 +199,7 @@ export async function startServer(options = {}) {
   function withCore(what, fn) {
     if (closed || core === null) return;
     try {
+      core.setWallClock(Date.now()); // token expiry and TURN credentials are absolute times
       fn();
       drain();
     } catch (err) {
@@ -235,7 +263,7 @@ export async function startServer(options = {}) {
   });
   wss.on('error', (err) => log.error('websocket server error:', err));
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     if (draining) {
       ws.close(RESTART_CLOSE_CODE, RESTART_CLOSE_REASON);
       return;
@@ -244,26 +272,25 @@ export async function startServer(options = {}) {
       ws.close(1013, 'try again later');
       return;
     }
-    // Ids are uint32 in the core: wrap around, skipping any still in use.
-    let connId;
-    do {
-      connId = nextConnId;
-      nextConnId = nextConnId >= 0xffffffff ? 1 : nextConnId + 1;
-    } while (sockets.has(connId));
+    const connId = newConnId();
     sockets.set(connId, ws);
+    const address = clientAddress(req);
+    const origin = req.headers.origin ?? '';
+    router?.track(connId, ws, address, origin);
     ws.isAlive = true;
 
     ws.on('pong', () => { ws.isAlive = true; });
     ws.on('error', (err) => log.error(`connection ${connId}:`, err.message));
     ws.on('message', (data, isBinary) => {
-      if (sockets.get(connId) !== ws || core === null) return;
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const text = isBinary ? '' : buf.toString('utf8');
+      if (router?.message(connId, text, isBinary, buf.length)) return;
+      if (sockets.get(connId) !== ws || core === null) return;
       withCore('message', () =>
         core.handleMessage(connId, text, isBinary, buf.length, performance.now()));
     });
     ws.on('close', (code) => {
-      if (sockets.get(connId) !== ws) return;
+      if (router?.closed(connId, code) || sockets.get(connId) !== ws) return;
       sockets.delete(connId);
       if (core === null) return;
       // 1005 = the peer sent no code; 1006 = the TCP connection ended without a close frame
@@ -275,9 +302,46 @@ export async function startServer(options = {}) {
     // that see many of them.
     withCore('connect', () => {
       core.addEntropy(...randomSeed());
-      core.handleConnect(connId, performance.now());
+      core.handleConnect(connId, performance.now(), address, origin);
     });
   });
+
+  if (redis) {
+    // The router reaches the core only through these calls, the same ones a local socket makes.
+    const host = {
+      newConnId,
+      attach(connId, socket, address, origin) {
+        sockets.set(connId, socket);
+        withCore('connect', () => {
+          core.addEntropy(...randomSeed());
+          core.handleConnect(connId, performance.now(), address, origin);
+        });
+      },
+      detach(connId) {
+        sockets.delete(connId);
+        withCore('close', () => core.handleClose(connId, 1000, performance.now()));
+      },
+      deliver(connId, text, isBinary, bytes) {
+        if (!sockets.has(connId)) return;
+        withCore('message', () => core.handleMessage(connId, text, isBinary, bytes, performance.now()));
+      },
+      dropped(connId, code) {
+        if (!sockets.delete(connId)) return;
+        withCore('close', () => core.handleClose(connId, code, performance.now()));
+      },
+      peerCount: (room) => (core === null ? 0 : core.peerCount(room)),
+    };
+    try {
+      const registry = await startRegistry({
+        url: redis, nodeId: options.nodeId, log, onMessage: (msg) => router?.onMessage(msg),
+      });
+      router = createRouter({ registry, host, log });
+    } catch (err) {
+      core.delete();
+      core = null;
+      throw new Error(`cannot reach Redis at ${redis}: ${err.message}`);
+    }
+  }
 
   // WebSocket-level liveness: a TCP peer that vanished without a FIN never sends a close
   // frame; one that misses a pong for a whole interval is terminated (reported as 1006).
@@ -327,7 +391,9 @@ export async function startServer(options = {}) {
       drainPromise ??= (async () => {
         draining = true;
         log.info('graceful shutdown: closing connections with 1012', { connections: sockets.size, timeoutMs });
-        const r = await drainSockets(sockets.values(), { timeoutMs, signal: abortDrain.signal });
+        await router?.beginDrain();
+        const local = router ? router.localSockets() : sockets.values();
+        const r = await drainSockets(local, { timeoutMs, signal: abortDrain.signal });
         log.info('graceful shutdown: connections closed', r);
         return close();
       })();
@@ -340,7 +406,9 @@ export async function startServer(options = {}) {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       for (const ws of sockets.values()) ws.terminate();
+      for (const ws of router?.localSockets() ?? []) ws.terminate();
       sockets.clear();
+      await router?.close();
       await new Promise((resolve) => wss.close(() => resolve()));
       await new Promise((resolve) => {
         httpServer.close(() => resolve());
