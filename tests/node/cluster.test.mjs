@@ -96,6 +96,15 @@ describe('scale-out over Redis', () => {
     b.send({ type: 'broadcast', data: { hello: 'all' } });
     assert.deepEqual((await a.next('broadcast')).data, { hello: 'all' });
 
+    // Each process says what it hosts and what it handed over.
+    const m1 = await (await fetch(`http://${HOST}:${p1.port}/metrics`)).text();
+    const m2 = await (await fetch(`http://${HOST}:${p2.port}/metrics`)).text();
+    assert.match(m1, /^chorus_cluster_hosted_rooms\{node="[0-9a-f]+"\} 1$/m);
+    assert.match(m1, /^chorus_cluster_remote_connections\{node="[0-9a-f]+"\} 1$/m);
+    assert.match(m1, /^chorus_peers 2$/m);
+    assert.match(m2, /^chorus_cluster_handed_over_sockets\{node="[0-9a-f]+"\} 1$/m);
+    assert.match(m2, /^chorus_rooms 0$/m);
+
     // Typed errors come from the room's host for a socket handed over to it, too.
     b.send('{not json');
     assert.equal((await b.next('error')).code, 'bad-json');

@@ -56,6 +56,16 @@ function clientAddress(req) {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** Scale-out gauges for /metrics, labelled with this process's node id. */
+function clusterFamilies({ nodeId, hostedRooms, remoteConnections, handedOver }) {
+  const gauge = (name, help, value) => ({ name, help, type: 'gauge', samples: [{ labels: { node: nodeId }, value }] });
+  return [
+    gauge('chorus_cluster_hosted_rooms', 'Rooms whose Redis lease this process holds.', hostedRooms),
+    gauge('chorus_cluster_remote_connections', 'Connections of other processes hosted here.', remoteConnections),
+    gauge('chorus_cluster_handed_over_sockets', 'Sockets of this process whose room is hosted elsewhere.', handedOver),
+  ];
+}
+
 function truncateReason(reason) {
   if (typeof reason !== 'string' || reason === '') return undefined;
   let r = reason;
@@ -239,7 +249,12 @@ export async function startServer(options = {}) {
 
   const staticHandler = createStaticHandler(root);
   const opsHandler = createOpsHandler({
-    getStats: () => (core === null ? null : JSON.parse(core.stats())),
+    getStats: () => {
+      if (core === null) return null;
+      const stats = JSON.parse(core.stats());
+      if (router) stats.extra = clusterFamilies(router.stats());
+      return stats;
+    },
     getState: () => (draining || closed ? 'shutting-down' : 'serving'),
   });
   const httpServer = http.createServer((req, res) => {
