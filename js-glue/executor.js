@@ -9,7 +9,6 @@ import { syncSenders } from './senders.js';
 export class Executor {
   #loop;
   #urls;
-  #nextUrl = 0;
   #host;
   #ws = null;
   #preconnected = null;
@@ -17,8 +16,8 @@ export class Executor {
 
   /**
    * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
-   * @param {string[]} urls signaling WebSocket URLs: the first, then each reconnect the next
-   *   (servers that share rooms over Redis: a dead one's clients find another)
+   * @param {string[]} urls signaling WebSocket URLs (servers that share rooms over Redis);
+   *   `open-socket` names the one to use (the core moves on after each closed socket)
    * @param {WebSocket|null} preconnected a socket to `urls[0]` opened early, used by the first
    *   `open-socket` (then reported like one it made: open, or closed if it failed meanwhile)
    * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
@@ -35,7 +34,6 @@ export class Executor {
     });
     this.#urls = urls;
     this.#preconnected = preconnected ?? null;
-    if (this.#preconnected) this.#nextUrl = 1;
     this.#host = host;
   }
 
@@ -85,7 +83,7 @@ export class Executor {
       return;
     }
     switch (out.action) {
-      case 'open-socket': return this.#openSocket();
+      case 'open-socket': return this.#openSocket(out.server ?? 0);
       case 'close-socket': return this.#closeSocket(out.code);
       case 'send': return this.#send(out.data);
       case 'create-peer-connection': return this.#createPeerConnection(out);
@@ -103,13 +101,15 @@ export class Executor {
 
   // --- signaling socket ---
 
-  #openSocket() {
+  #openSocket(server) {
     this.#dropSocket();
-    let ws = this.#preconnected;
+    // The early socket is to urls[0]: adopted only when the core asks for that server.
+    let ws = server === 0 ? this.#preconnected : null;
+    if (ws === null) this.#preconnected?.close();
     this.#preconnected = null;
     if (!ws) {
       try {
-        ws = new WebSocket(this.#urls[this.#nextUrl++ % this.#urls.length]);
+        ws = new WebSocket(this.#urls[server % this.#urls.length]);
       } catch (err) {
         // A URL the browser refuses is reported like a failed connection; the core decides.
         console.warn('chorus: cannot open WebSocket', err);

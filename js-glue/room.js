@@ -33,6 +33,7 @@ export class Room extends EventTarget {
   #mediaPending = false;  // getUserMedia from join() still running
   #role;
   #identity = null;
+  #servers = 1;
   #floor = Object.freeze({ holder: null, epoch: 0, reason: null });
   #floorRequests = new Map(); // request id -> {resolve, reject}: requestFloor() promises
   #nextFloorRequest = 1;
@@ -103,6 +104,7 @@ export class Room extends EventTarget {
       onVoice: (peerId, header, packet) => this.#voiceSink?.(peerId, header, packet),
       onError: (ev) => this.#onError({ ...ev, fatal: false }),
     });
+    this.#servers = opts.urls.length;
     this.#executor = new Executor(core, opts.urls, opts.socket, {
       localStream: this.localStream,
       iceTransportPolicy: opts.iceTransportPolicy ?? 'all',
@@ -269,7 +271,9 @@ export class Room extends EventTarget {
   #start(media) {
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
     const joined = new Promise((resolve, reject) => { this.#joinWaiter = { resolve, reject }; });
-    const input = { type: 'join', room: this.#roomName, name: this.#displayName, role: this.#role };
+    const input = {
+      type: 'join', room: this.#roomName, name: this.#displayName, role: this.#role, servers: this.#servers,
+    };
     if (this.#token !== undefined) input.token = this.#token;
     if (media) {
       input.media = 'pending';

@@ -214,6 +214,45 @@ TEST_CASE("reconnect delays grow exponentially with jitter", "[session]") {
   CHECK(delays[0] != delays[1]);
 }
 
+TEST_CASE("with several servers each reconnect tries the next, and the backoff counts passes", "[session]") {
+  chorus::ClientConfig config;
+  config.seed = 7;
+  config.backoff.base_ms = 500;
+  config.backoff.max_ms = 8000;
+  config.connect_attempts = 100;
+  ClientSession s(config);
+  double now = 0;
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}, {"servers", 3}}, now);
+  auto open_server = [&]() {
+    std::optional<int> server;
+    while (auto o = s.poll()) {
+      if ((*o)["action"] == "open-socket") server = (*o)["server"].get<int>();
+    }
+    return server;
+  };
+  CHECK(open_server() == 0);
+  std::vector<int> servers;
+  std::vector<double> delays;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    s.handle({{"type", "socket-closed"}, {"code", 1006}}, now);
+    open_server();
+    const double t = s.next_timeout().value();
+    delays.push_back(t - now);
+    now = t;
+    s.handle_timeout(now);
+    servers.push_back(open_server().value_or(-1));
+  }
+  CHECK(servers == std::vector<int>{1, 2, 0, 1, 2, 0});
+  // A pass of three: the first attempt waits the backoff of its pass, the next two go at once.
+  CHECK(delays[0] >= 250);
+  CHECK(delays[0] <= 500);
+  CHECK(delays[1] < 100);
+  CHECK(delays[2] < 100);
+  CHECK(delays[3] >= 500);
+  CHECK(delays[3] <= 1000);
+  CHECK(delays[4] < 100);
+}
+
 TEST_CASE("the first join gives up after the configured attempts", "[session]") {
   World w;
   Client& a = w.add_client("ann", 1);

@@ -142,11 +142,12 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   room_ = *room;
   name_ = *name;
   token_ = get_string(input, "token");
+  if (auto n = get_number(input, "servers"); n && *n >= 1 && *n <= 64) servers_ = static_cast<int>(*n);
   // Signaling and getUserMedia run side by side; offers and answers wait for the media.
   media_ready_ = get_string(input, "media").value_or("ready") != "pending";
   set_state(State::Connecting);
   socket_opening_ = true;
-  action({{"action", "open-socket"}});
+  action({{"action", "open-socket"}, {"server", server_}});
 }
 
 void ClientSession::on_leave() {
@@ -215,6 +216,7 @@ void ClientSession::on_socket_closed(double now_ms) {
   if (state_ == State::Joined) set_state(State::Reconnecting);
   if (state_ != State::Connecting && state_ != State::Reconnecting) return;
   ++failed_attempts_;
+  server_ = (server_ + 1) % servers_;  // the next attempt goes to the next server
   if (state_ == State::Connecting && failed_attempts_ >= config_.connect_attempts) {
     return fail(ErrorCode::SignalingUnreachable,
                 "could not reach the signaling server after " + std::to_string(failed_attempts_) +
@@ -225,7 +227,12 @@ void ClientSession::on_socket_closed(double now_ms) {
 }
 
 void ClientSession::schedule_reconnect(double now_ms) {
-  reconnect_at_ = now_ms + config_.backoff.delay(failed_attempts_ - 1, random_);
+  // With several servers the backoff counts passes over the list: the first attempt of a pass
+  // waits the backoff, the others follow at once (a refused server says nothing of the next).
+  const int attempt = failed_attempts_ - 1;
+  const double delay = attempt % servers_ == 0 ? config_.backoff.delay(attempt / servers_, random_)
+                                               : random_.next_unit() * kNextServerJitterMs;
+  reconnect_at_ = now_ms + delay;
 }
 
 void ClientSession::handle_socket_message(std::string_view text, double now_ms) {
@@ -369,7 +376,7 @@ void ClientSession::handle_timeout(double now_ms) {
   if (reconnect_at_ && now_ms >= *reconnect_at_) {
     reconnect_at_.reset();
     socket_opening_ = true;
-    action({{"action", "open-socket"}});
+    action({{"action", "open-socket"}, {"server", server_}});
   }
   if (socket_open_ && next_ping_at_ && now_ms >= *next_ping_at_) {
     if (now_ms - last_rx_ > config_.pong_timeout_ms) {

@@ -131,6 +131,11 @@ class ClientSession : private PeerSink {
   bool socket_opening_ = false;
   int failed_attempts_ = 0;
   std::optional<double> reconnect_at_;
+  // Signaling servers (the join input's `servers`: the app's URL list, sharing rooms over
+  // Redis) and the one the next socket opens to; each closed socket moves to the next.
+  int servers_ = 1;
+  int server_ = 0;
+  static constexpr double kNextServerJitterMs = 100;
   double last_rx_ = 0;
   std::optional<double> next_ping_at_;
 

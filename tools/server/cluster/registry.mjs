@@ -69,6 +69,15 @@ export async function startRegistry({
   });
   await sub.subscribe(inbox);
 
+  /** Nodes a PUBLISH found without a listener: dead, even while their key lives on. */
+  const gone = new Map(); // id -> until (ms)
+  const isGone = (id) => {
+    const until = gone.get(id);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    gone.delete(id);
+    return false;
+  };
   const nodeKey = (id) => `${prefix}node:${id}`;
   const roomKey = (room) => `${prefix}room:${room}`;
   const beat = () => redis.set(nodeKey(nodeId), '1', 'PX', nodeTtlMs);
@@ -115,19 +124,26 @@ export async function startRegistry({
       },
 
       async isAlive(id) {
-        return (await redis.exists(nodeKey(id))) === 1;
+        return !isGone(id) && (await redis.exists(nodeKey(id))) === 1;
       },
 
       /** Which of `ids` are alive, in one round trip. */
       async aliveSet(ids) {
         if (ids.length === 0) return new Set();
         const found = await redis.mget(ids.map(nodeKey));
-        return new Set(ids.filter((_, i) => found[i] !== null));
+        return new Set(ids.filter((id, i) => found[i] !== null && !isGone(id)));
       },
 
-      /** Sends a message to a node's inbox; false when no node listens there (it is gone). */
+      /**
+       * Sends a message to a node's inbox; false when no node listens there. Such a node is
+       * taken for dead until its key has surely expired: its rooms can be taken over now, not
+       * a node TTL later. (A live node whose subscriber is reconnecting to Redis just then
+       * loses its rooms to another: its lease refresh reports that.)
+       */
       async send(id, msg) {
-        return (await redis.publish(`${prefix}to:${id}`, JSON.stringify(msg))) > 0;
+        const listeners = await redis.publish(`${prefix}to:${id}`, JSON.stringify(msg));
+        if (listeners === 0) gone.set(id, Date.now() + nodeTtlMs);
+        return listeners > 0;
       },
 
       /** Leaves the cluster: drops the given leases and this node's key, then disconnects. */

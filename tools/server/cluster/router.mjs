@@ -69,18 +69,44 @@ export function createRouter({ registry, host, log }) {
     }, (err) => log.warn('cluster: sending to a host failed:', err.message));
   }
 
+  /**
+   * Finds the room's host and, when it is another node, opens the socket there. A host that
+   * does not answer the open is dead: its other sockets are told to reconnect, and the room is
+   * settled again at once (its lease is taken over), so this join does not bounce.
+   * @returns {Promise<string|null>} the host, or null when none could be found or opened
+   */
+  async function settleHost(sid, st, room) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const hostNode = await registry.hostOf(room);
+      if (hostNode === self || hostNode === st.hostNode) return hostNode;
+      const open = { op: 'open', edge: self, sid, address: st.address, origin: st.origin };
+      if (await registry.send(hostNode, open)) {
+        if (edgeSockets.get(sid) !== st) {
+          // The socket closed while we waited: the host must not keep a connection for it.
+          registry.send(hostNode, { op: 'close', edge: self, sid, code: 1006 }).catch(() => {});
+          return null;
+        }
+        return hostNode;
+      }
+      hostGone(hostNode);
+    }
+    return null;
+  }
+
   async function route(sid, st, room) {
-    let hostNode;
+    let hostNode = null;
     try {
-      hostNode = await registry.hostOf(room);
+      hostNode = await settleHost(sid, st, room);
     } catch (err) {
-      log.error('cluster: cannot find the host of a room; closing the socket', { room, err: err.message });
-      st.ws.close(1013, 'try again later');
-      return;
+      log.error('cluster: cannot find the host of a room', { room, err: err.message });
     }
     const queue = st.queue;
     st.queue = null;
-    if (st.ws.readyState !== st.ws.OPEN) return;
+    if (st.ws.readyState !== st.ws.OPEN || edgeSockets.get(sid) !== st) return;
+    if (hostNode === null) {
+      st.ws.close(1013, 'try again later');
+      return;
+    }
     if (hostNode === self) {
       hostedRooms.set(room, hostedRooms.get(room) ?? Date.now());
       if (st.hostNode !== null) {
@@ -92,10 +118,10 @@ export function createRouter({ registry, host, log }) {
       return;
     }
     if (st.hostNode !== hostNode) {
+      // Opened there by settleHost; leave the old place.
       if (st.hostNode === null) host.detach(sid);
       else toHost(st, sid, { op: 'close', code: 1000 });
       st.hostNode = hostNode;
-      toHost(st, sid, { op: 'open', address: st.address, origin: st.origin });
     }
     for (const [text, isBinary, bytes] of queue) forward(sid, st, text, isBinary, bytes);
   }
