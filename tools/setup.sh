@@ -16,14 +16,15 @@ cd "$(dirname "$0")/.."
 # ca-certificates (npm over TLS), libopus-dev + pkg-config (the Opus interop test builds
 # tools/opus/opus-pipe.c against Debian's native libopus), redis-server (scale-out tests and
 # the load bench start their own on a private socket) and coturn (the TURN relay test starts
-# its own in the test namespace; the packages' own services are never used).
+# its own in the test namespace), janus (the SFU/MCU tests start their own: tools/janus/; the
+# packages' own services are never used).
 packages=(
   cmake g++ make git ca-certificates
   emscripten nlohmann-json3-dev catch2 clang-14 libclang-rt-14-dev
   chromium fonts-liberation
   iproute2 util-linux procps iptables
   libopus-dev pkg-config
-  redis-server coturn
+  redis-server coturn janus
 )
 
 missing=()
