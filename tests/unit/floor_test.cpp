@@ -181,9 +181,10 @@ TEST_CASE("a talker leaving frees the floor before the others hear it left", "[f
   SECTION("with leave") { r.h.send(1, {{"type", "leave"}}); }
   SECTION("closing its page (1001)") { r.h.server.handle_close(1, 1001, r.h.now); }
   auto to2 = r.h.take(2);
-  REQUIRE(to2.size() == 2);
+  REQUIRE(to2.size() == 3);
   CHECK(to2[0] == floor_msg(nullptr, 1, "left"));
   CHECK(to2[1]["type"] == "peer-left");
+  CHECK(to2[2]["type"] == "topology");  // three peers were a mesh, two are p2p
 }
 
 TEST_CASE("a talker whose socket drops loses the floor at once, not after its grace", "[floor][server]") {

@@ -300,6 +300,12 @@ Parsed<ClientMessage> parse_client_message(std::string_view text) {
     if (!optional_role(obj, j.role)) {
       return bad("join `role` must be talker, dispatcher, teacher or student", type);
     }
+    std::optional<std::string> policy;
+    if (!optional_field(obj, "policy", policy)) return bad("join `policy` must be a string", type);
+    if (policy) {
+      j.policy = topology::policy_from_string(*policy);
+      if (!j.policy) return bad("join `policy` must be meeting, classroom or walkie", type);
+    }
     if (const Json* r = find_field(obj, "resume"); r != nullptr && !r->is_null()) {
       auto peer_id = get_string(*r, "peerId");
       auto secret = get_string(*r, "secret");
@@ -332,6 +338,19 @@ Parsed<ClientMessage> parse_client_message(std::string_view text) {
     return ClientMessage{r};
   }
   if (type == "floor-release") return ClientMessage{FloorRelease{}};
+  if (type == "uplink") {
+    Uplink u;
+    auto video = get_bool(obj, "video");
+    auto kbps = get_number(obj, "availableKbps");
+    auto limited = get_bool(obj, "limited");
+    if (!video || !kbps || !limited || !std::isfinite(*kbps) || *kbps < 0 || *kbps > 1e7) {
+      return bad("uplink needs `video`, `limited` (booleans) and `availableKbps` (0..1e7)", type);
+    }
+    u.video = *video;
+    u.available_kbps = *kbps;
+    u.limited = *limited;
+    return ClientMessage{u};
+  }
   return ProtocolError{ErrorCode::UnknownType, "unknown message type `" + type + "`", type};
 }
 
@@ -369,6 +388,11 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
       w.ice_servers = *ice;
     }
     if (!optional_role(obj, w.role)) return bad("welcome `role` is not a role", type);
+    if (const Json* t = find_field(obj, "topology"); t != nullptr && !t->is_null()) {
+      auto parsed = parse_topology(*t, "welcome");
+      if (auto* err = std::get_if<ProtocolError>(&parsed)) return *err;
+      w.topology = std::get<TopologyInfo>(std::move(parsed));
+    }
     if (!optional_field(obj, "identity", w.identity)) return bad("welcome `identity` must be a string", type);
     // Absent from servers without floor control: nobody holds it.
     if (const Json* floor = find_field(obj, "floor"); floor != nullptr && !floor->is_null()) {
@@ -437,6 +461,11 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     if (auto* err = std::get_if<ProtocolError>(&f)) return *err;
     return ServerMessage{FloorUpdate{std::get<FloorState>(std::move(f))}};
   }
+  if (type == "topology") {
+    auto t = parse_topology(obj, "topology");
+    if (auto* err = std::get_if<ProtocolError>(&t)) return *err;
+    return ServerMessage{TopologyUpdate{std::get<TopologyInfo>(std::move(t))}};
+  }
   return ProtocolError{ErrorCode::UnknownType, "unknown message type `" + type + "`", type};
 }
 
@@ -449,6 +478,7 @@ Json to_json(const ClientMessage& message) {
           if (m.token) out["token"] = *m.token;
           if (m.resume) out["resume"] = {{"peerId", m.resume->peer_id}, {"secret", m.resume->secret}};
           if (m.role != Role::Talker) out["role"] = to_string(m.role);
+          if (m.policy) out["policy"] = topology::to_string(*m.policy);
           return out;
         } else if constexpr (std::is_same_v<T, Signal>) {
           return signal_json(m, "to");
@@ -460,6 +490,9 @@ Json to_json(const ClientMessage& message) {
           return optional_id("floor-request", m.id);
         } else if constexpr (std::is_same_v<T, FloorRelease>) {
           return {{"type", "floor-release"}};
+        } else if constexpr (std::is_same_v<T, Uplink>) {
+          return {{"type", "uplink"}, {"video", m.video}, {"availableKbps", number_json(m.available_kbps)},
+                  {"limited", m.limited}};
         } else {
           return {{"type", "leave"}};
         }
@@ -480,6 +513,7 @@ Json to_json(const ServerMessage& message) {
                       {"floor", floor_fields(Json::object(), m.floor)}};
           if (m.role != Role::Talker) out["role"] = to_string(m.role);
           if (m.identity) out["identity"] = *m.identity;
+          if (m.topology) out["topology"] = topology_fields(Json::object(), *m.topology);
           return out;
         } else if constexpr (std::is_same_v<T, PeerJoined>) {
           return {{"type", "peer-joined"}, {"peer", to_json(m.peer)}};
@@ -498,6 +532,8 @@ Json to_json(const ServerMessage& message) {
           return out;
         } else if constexpr (std::is_same_v<T, FloorUpdate>) {
           return floor_fields({{"type", "floor"}}, m.floor);
+        } else if constexpr (std::is_same_v<T, TopologyUpdate>) {
+          return topology_fields({{"type", "topology"}}, m.topology);
         } else {
           Json out = {{"type", "error"}, {"code", to_string(m.code)}, {"message", m.message}};
           if (!m.ref.empty()) out["ref"] = m.ref;

@@ -12,6 +12,7 @@
 
 #include "common/error_code.hpp"
 #include "common/json.hpp"
+#include "topology/topology.hpp"
 
 namespace chorus::protocol {
 
@@ -81,6 +82,24 @@ struct Resume {
   std::string secret;
 };
 
+// The room's topology (docs/protocol.md, "Topology"): decided by the server, ordered by epoch.
+// `server` names the Janus instance and the room id there (VideoRoom for sfu, AudioBridge for
+// mcu-audio); absent for p2p and mesh.
+struct MediaServer {
+  std::string url;
+  double room = 0;  // a Janus room id: an integer below 2^53
+  bool operator==(const MediaServer& o) const { return url == o.url && room == o.room; }
+};
+struct TopologyInfo {
+  topology::Topology mode = topology::Topology::P2P;
+  std::uint32_t epoch = 0;
+  std::string reason;
+  std::optional<MediaServer> server;
+  bool operator==(const TopologyInfo& o) const {
+    return mode == o.mode && epoch == o.epoch && reason == o.reason && server == o.server;
+  }
+};
+
 // ---- client -> server -------------------------------------------------------------------
 struct Join {
   int version = kVersion;
@@ -89,6 +108,8 @@ struct Join {
   std::optional<std::string> token;
   std::optional<Resume> resume;
   Role role = Role::Talker;  // omitted on the wire when talker
+  // The room's policy, taken from its first joiner (docs/protocol.md, "Topology").
+  std::optional<topology::RoomPolicy> policy;
 };
 struct Broadcast {
   std::string from;  // empty client->server
@@ -103,9 +124,15 @@ struct FloorRequest {
   std::optional<double> id;
 };
 struct FloorRelease {};
+// What the sender's stats say of its uplink, for the topology decision (every few seconds).
+struct Uplink {
+  bool video = false;          // it publishes video
+  double available_kbps = 0;   // availableOutgoingBitrate; 0 = unknown
+  bool limited = false;        // a video sender's qualityLimitationReason is bandwidth or cpu
+};
 
 using ClientMessage =
-    std::variant<Join, Signal, Broadcast, Ping, Leave, FloorRequest, FloorRelease>;
+    std::variant<Join, Signal, Broadcast, Ping, Leave, FloorRequest, FloorRelease, Uplink>;
 
 // ---- server -> client -------------------------------------------------------------------
 struct Welcome {
@@ -119,6 +146,7 @@ struct Welcome {
   FloorState floor;  // the room's floor now, so a late joiner knows who talks
   Role role = Role::Talker;              // the seat's role (from the token, if it had one)
   std::optional<std::string> identity;   // from the access token
+  std::optional<TopologyInfo> topology;  // the room's topology now (absent from old servers)
 };
 struct PeerJoined {
   PeerInfo peer;
@@ -147,9 +175,13 @@ struct FloorGranted {
 struct FloorUpdate {
   FloorState floor;
 };
+// Sent to every peer of the room on every change of its topology.
+struct TopologyUpdate {
+  TopologyInfo topology;
+};
 
 using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, Signal, Broadcast, Pong, Error,
-                                   FloorGranted, FloorUpdate>;
+                                   FloorGranted, FloorUpdate, TopologyUpdate>;
 
 template <typename T>
 using Parsed = std::variant<T, ProtocolError>;
@@ -174,5 +206,9 @@ bool is_valid_name(std::string_view name);
 bool optional_role(const Json& obj, Role& out);
 Json to_json(const PeerInfo& peer);
 Json floor_fields(Json out, const FloorState& floor);
+// The topology object's fields added to `out`, and its parser (a `topology` message or the
+// welcome's `topology` object).
+Json topology_fields(Json out, const TopologyInfo& topology);
+Parsed<TopologyInfo> parse_topology(const Json& obj, const char* ref);
 
 }  // namespace chorus::protocol

@@ -56,6 +56,24 @@ ServerConfig ServerConfig::from_json(const Json& config) {
   if (const Json* limits = find_field(config, "limits"); limits != nullptr && limits->is_object()) {
     c.limits = AbuseLimits::from_json(*limits);
   }
+  if (const Json* janus = find_field(config, "janus"); janus != nullptr && janus->is_object()) {
+    c.janus_url = get_string(*janus, "url").value_or("");
+    c.janus_sfu = get_bool(*janus, "sfu").value_or(true);
+    c.janus_mcu = get_bool(*janus, "mcu").value_or(true);
+  }
+  if (const Json* t = find_field(config, "topology"); t != nullptr && t->is_object()) {
+    auto& s = c.topology;
+    read_positive(*t, "sfuFrom", s.sfu_from);
+    read_positive(*t, "meshBackAt", s.mesh_back_at);
+    read_positive(*t, "classroomSfuFrom", s.classroom_sfu_from);
+    read_positive(*t, "walkieMcuFrom", s.walkie_mcu_from);
+    read_positive(*t, "limitedSfuFrom", s.limited_sfu_from);
+    read_positive(*t, "meshFallbackMax", s.mesh_fallback_max);
+    read_positive(*t, "downHoldMs", s.down_hold_ms);
+    read_positive(*t, "limitedHoldMs", s.limited_hold_ms);
+    read_positive(*t, "reportTtlMs", s.report_ttl_ms);
+    read_positive(*t, "minStreamKbps", s.min_stream_kbps);
+  }
   // The seed arrives as up to four uint32 numbers (JS numbers cannot hold 64 bits exactly).
   if (const Json* seed = find_field(config, "seed"); seed != nullptr && seed->is_array()) {
     std::uint64_t words[4] = {0, 0, 0, 0};
@@ -158,6 +176,7 @@ void RoomServer::handle_message(ConnId conn, std::string_view data, bool is_bina
   if (auto* b = std::get_if<p::Broadcast>(&message)) return on_broadcast(c, std::move(*b));
   if (auto* r = std::get_if<p::FloorRequest>(&message)) return on_floor_request(conn, c, *r);
   if (std::holds_alternative<p::FloorRelease>(message)) return on_floor_release(c);
+  if (auto* u = std::get_if<p::Uplink>(&message)) return on_uplink(c, *u);
   on_leave(c);
 }
 
@@ -259,7 +278,7 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
       return send_error(conn, ErrorCode::ResumeRejected,
                         "peer id " + join.resume->peer_id + " left the room; join afresh", "join");
     }
-    room = &rooms_[join.room];
+    if (room == nullptr) room = &make_room(join.room, join.policy);
     // A resume the server cannot honour from memory (it restarted) still gets its id back
     // when the id is free, so the other peers' connections stay valid.
     if (join.resume) {
@@ -271,6 +290,8 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     }
     room->seats[welcome.peer_id] =
         Seat{join.name, admission->role, admission->identity, welcome.secret, conn, 0, {}, 0};
+    // The others hear of a change now; the newcomer reads it in its welcome.
+    if (room->selector.peer_joined(welcome.peer_id, now_)) topology_changed(*room, welcome.peer_id);
   }
 
   for (const auto& [id, seat] : room->seats) {
@@ -286,6 +307,7 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     welcome.ice_servers.push_back(turn_ice_server(config_.turn, welcome.peer_id, unix_ms_));
   }
   welcome.floor = room->floor.state();
+  welcome.topology = topology_of(*room);
   c.room = join.room;
   c.peer_id = welcome.peer_id;
   send(conn, welcome);
@@ -316,6 +338,56 @@ void RoomServer::on_floor_request(ConnId conn, Conn& c, const p::FloorRequest& r
   // its view of the room's floor is already the new one when its request resolves.
   if (answer.changed) floor_changed(c.room, room, before);
   send(conn, p::FloorGranted{request.id, answer.epoch, config_.max_talk_ms});
+}
+
+void RoomServer::on_uplink(Conn& c, const p::Uplink& u) {
+  Room& room = rooms_[c.room];
+  if (room.selector.report(c.peer_id, {u.video, u.available_kbps, u.limited}, now_)) {
+    topology_changed(room);
+  }
+}
+
+RoomServer::Room& RoomServer::make_room(const std::string& room_name,
+                                        std::optional<topology::RoomPolicy> policy) {
+  Room& room = rooms_[room_name];
+  room.selector = topology::TopologySelector(policy.value_or(topology::RoomPolicy::Meeting), config_.topology);
+  const bool media = media_reachable_ && !config_.janus_url.empty();
+  room.selector.set_available(media && config_.janus_sfu, media && config_.janus_mcu, now_);
+  // Janus room ids are integers; below 2^31 they are safe in every client and plugin.
+  room.media_room = static_cast<double>(random_.next_u32() % 0x7ffffffeu + 1);
+  return room;
+}
+
+p::TopologyInfo RoomServer::topology_of(const Room& room) const {
+  const auto& d = room.selector.decision();
+  p::TopologyInfo t{d.topology, d.epoch, d.reason, std::nullopt};
+  if (d.topology == topology::Topology::Sfu || d.topology == topology::Topology::McuAudio) {
+    t.server = p::MediaServer{config_.janus_url, room.media_room};
+  }
+  return t;
+}
+
+void RoomServer::topology_changed(Room& room, std::string_view except) {
+  const std::string frame = p::serialize(p::ServerMessage{p::TopologyUpdate{topology_of(room)}});
+  for (const auto& [id, seat] : room.seats) {
+    if (seat.conn != 0 && id != except) out_.push_back({ServerOutput::Kind::Send, seat.conn, frame, 0, ""});
+  }
+}
+
+void RoomServer::set_media_servers(bool reachable, double now_ms) {
+  now_ = now_ms;
+  media_reachable_ = reachable;
+  const bool media = reachable && !config_.janus_url.empty();
+  for (auto& [name, room] : rooms_) {
+    if (room.selector.set_available(media && config_.janus_sfu, media && config_.janus_mcu, now_ms)) {
+      topology_changed(room);
+    }
+  }
+}
+
+p::TopologyInfo RoomServer::topology(std::string_view room) const {
+  auto it = rooms_.find(std::string(room));
+  return it == rooms_.end() ? p::TopologyInfo{} : topology_of(it->second);
 }
 
 void RoomServer::on_floor_release(Conn& c) {
@@ -408,6 +480,13 @@ void RoomServer::handle_timeout(double now_ms) {
     out_.push_back({ServerOutput::Kind::Close, id, "", 4002, "heartbeat timeout"});
     Conn c = std::move(*take_conn(id));
     if (!c.peer_id.empty()) mark_away(c, now_ms);
+  }
+
+  // Topology hold periods (down to mesh, limited uplinks) end at the sweep after them.
+  for (auto& [room_name, room] : rooms_) {
+    if (auto at = room.selector.next_deadline(); at && *at <= now_ms && room.selector.evaluate(now_ms)) {
+      topology_changed(room);
+    }
   }
 
   std::vector<std::pair<std::string, std::string>> expired;
@@ -529,6 +608,11 @@ void RoomServer::remove_seat(const std::string& room_name, const std::string& pe
   if (tombstones.size() >= config_.max_tombstones_per_room) tombstones.pop_front();
   tombstones.emplace_back(peer_id, now_ + config_.tombstone_ms);
   broadcast_to_room(room->second, peer_id, p::PeerLeft{peer_id, std::move(reason)});
+  // After peer-left: the others know who is gone before the room changes shape.
+  auto still = rooms_.find(room_name);  // a seat over its hold limit may have emptied it
+  if (still != rooms_.end() && still->second.selector.peer_left(peer_id, now_)) {
+    topology_changed(still->second);
+  }
 }
 
 std::string RoomServer::new_peer_id(const Room& room) {

@@ -22,6 +22,7 @@
 #include "signaling/limits.hpp"
 #include "signaling/protocol.hpp"
 #include "signaling/turn_credentials.hpp"
+#include "topology/selector.hpp"
 
 namespace chorus {
 
@@ -54,6 +55,14 @@ struct ServerConfig {
   bool auth_required = false;
   TurnConfig turn;
   AbuseLimits limits;
+  // The media server (config `janus: {url, sfu, mcu}`): with a URL, rooms may use Janus's
+  // VideoRoom (sfu) and AudioBridge (mcu-audio) once the host reports it reachable
+  // (set_media_servers); without one every room stays p2p / mesh. `topology: {...}` tunes
+  // the selector (topology/selector.hpp).
+  std::string janus_url;
+  bool janus_sfu = true;
+  bool janus_mcu = true;
+  topology::SelectorConfig topology;
   std::uint64_t seed_lo = 0;
   std::uint64_t seed_hi = 0;
 
@@ -93,6 +102,9 @@ class RoomServer {
   // The host's wall clock, milliseconds since the Unix epoch, reported before inputs: token
   // expiry and TURN credentials are absolute times. Until it is set, tokens are refused.
   void set_wall_clock(double unix_ms) { unix_ms_ = unix_ms; }
+  // Whether the configured media server is reachable now (the host probes it): every room
+  // re-decides its topology, and those that change tell their peers.
+  void set_media_servers(bool reachable, double now_ms);
   // Fresh host entropy (e.g. 128 bits from the OS per connection) for ids and secrets.
   void add_entropy(std::uint64_t lo, std::uint64_t hi) { random_.mix(lo, hi); }
   // `byte_length` is the frame's size on the wire; frames over the limit are refused before
@@ -115,6 +127,8 @@ class RoomServer {
   const ServerCounters& counters() const { return counters_; }
   // The room's floor; the state of an empty floor for a room that does not exist.
   protocol::FloorState floor_state(std::string_view room) const;
+  // The room's topology; that of an empty p2p room for a room that does not exist.
+  protocol::TopologyInfo topology(std::string_view room) const;
 
  private:
   struct Seat {
@@ -131,6 +145,8 @@ class RoomServer {
     std::map<std::string, Seat> seats;  // by peer id
     std::deque<std::pair<std::string, double>> tombstones;  // (peer id, expiry) of removed seats
     Floor floor;
+    topology::TopologySelector selector;
+    double media_room = 0;  // its room id on the media server (VideoRoom / AudioBridge)
   };
   struct Conn {
     double last_seen = 0;
@@ -155,6 +171,12 @@ class RoomServer {
   void on_leave(Conn& c);
   void on_floor_request(ConnId conn, Conn& c, const protocol::FloorRequest& request);
   void on_floor_release(Conn& c);
+  void on_uplink(Conn& c, const protocol::Uplink& uplink);
+  // A room is made by its first join: its policy and its id on the media server.
+  Room& make_room(const std::string& room_name, std::optional<topology::RoomPolicy> policy);
+  protocol::TopologyInfo topology_of(const Room& room) const;
+  // After the room's selector changed its decision: tells the connected seats (but `except`).
+  void topology_changed(Room& room, std::string_view except = "");
   // Frees the floor if `peer_id` holds it (it left, or its socket dropped) and tells the room.
   void free_floor(const std::string& room_name, Room& room, const std::string& peer_id,
                   protocol::FloorReason reason);
@@ -192,6 +214,7 @@ class RoomServer {
   std::set<std::pair<double, std::string>> floor_deadlines_;  // (deadline, room) of held floors
   std::unordered_map<std::string, std::size_t> conns_per_address_;
   ServerCounters counters_;
+  bool media_reachable_ = false;
   double now_ = 0;      // the latest time any input carried
   double unix_ms_ = 0;  // the host's wall clock (set_wall_clock); 0 = unknown
 };

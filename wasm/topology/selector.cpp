@@ -4,57 +4,31 @@
 
 namespace chorus::topology {
 
-std::string_view to_string(Topology t) {
-  switch (t) {
-    case Topology::P2P: return "p2p";
-    case Topology::Mesh: return "mesh";
-    case Topology::Sfu: return "sfu";
-    case Topology::McuAudio: return "mcu-audio";
-  }
-  return "mesh";
-}
-
-std::string_view to_string(RoomPolicy p) {
-  switch (p) {
-    case RoomPolicy::Meeting: return "meeting";
-    case RoomPolicy::Classroom: return "classroom";
-    case RoomPolicy::Walkie: return "walkie";
-  }
-  return "meeting";
-}
-
-std::optional<RoomPolicy> policy_from_string(std::string_view name) {
-  for (RoomPolicy p : {RoomPolicy::Meeting, RoomPolicy::Classroom, RoomPolicy::Walkie}) {
-    if (name == to_string(p)) return p;
-  }
-  return std::nullopt;
-}
-
 TopologySelector::TopologySelector(RoomPolicy policy, SelectorConfig config)
     : policy_(policy), config_(config) {}
 
-void TopologySelector::set_available(bool sfu, bool mcu, double now_ms) {
+bool TopologySelector::set_available(bool sfu, bool mcu, double now_ms) {
   sfu_ = sfu;
   mcu_ = mcu;
-  evaluate(now_ms);
+  return evaluate(now_ms);
 }
 
-void TopologySelector::peer_joined(const std::string& peer, double now_ms) {
+bool TopologySelector::peer_joined(const std::string& peer, double now_ms) {
   peers_.try_emplace(peer);
-  evaluate(now_ms);
+  return evaluate(now_ms);
 }
 
-void TopologySelector::peer_left(const std::string& peer, double now_ms) {
+bool TopologySelector::peer_left(const std::string& peer, double now_ms) {
   peers_.erase(peer);
-  evaluate(now_ms);
+  return evaluate(now_ms);
 }
 
-void TopologySelector::report(const std::string& peer, const UplinkReport& report, double now_ms) {
+bool TopologySelector::report(const std::string& peer, const UplinkReport& report, double now_ms) {
   auto it = peers_.find(peer);
-  if (it == peers_.end()) return;  // not (or no longer) a member: its word does not count
+  if (it == peers_.end()) return false;  // not (or no longer) a member: its word does not count
   it->second.report = report;
   it->second.reported_at = now_ms;
-  evaluate(now_ms);
+  return evaluate(now_ms);
 }
 
 bool TopologySelector::uplink_limited(double now_ms) const {

@@ -31,14 +31,10 @@
 #include <string>
 #include <string_view>
 
+#include "topology/topology.hpp"
+
 namespace chorus::topology {
 
-enum class Topology { P2P, Mesh, Sfu, McuAudio };
-enum class RoomPolicy { Meeting, Classroom, Walkie };
-
-std::string_view to_string(Topology t);
-std::string_view to_string(RoomPolicy p);
-std::optional<RoomPolicy> policy_from_string(std::string_view name);
 
 struct SelectorConfig {
   std::size_t sfu_from = 5;
@@ -72,11 +68,12 @@ class TopologySelector {
  public:
   explicit TopologySelector(RoomPolicy policy = RoomPolicy::Meeting, SelectorConfig config = {});
 
+  // Each input re-evaluates and returns true when the decision changed.
   // Media servers the room may use now (configured and reachable).
-  void set_available(bool sfu, bool mcu, double now_ms);
-  void peer_joined(const std::string& peer, double now_ms);
-  void peer_left(const std::string& peer, double now_ms);
-  void report(const std::string& peer, const UplinkReport& report, double now_ms);
+  bool set_available(bool sfu, bool mcu, double now_ms);
+  bool peer_joined(const std::string& peer, double now_ms);
+  bool peer_left(const std::string& peer, double now_ms);
+  bool report(const std::string& peer, const UplinkReport& report, double now_ms);
   // Re-evaluates with the time (hold periods end); returns true when the decision changed.
   bool evaluate(double now_ms);
 

@@ -1,0 +1,126 @@
+// The room machine decides each room's topology (topology/selector) and tells every peer:
+// `topology` messages on each change, the current one in every welcome.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "server_harness.hpp"
+
+using test::Harness;
+
+using chorus::Json;
+using chorus::ServerConfig;
+
+namespace {
+
+ServerConfig with_janus() {
+  return ServerConfig::from_json({{"janus", {{"url", "ws://10.77.0.1:8188/"}}},
+                                  {"topology", {{"downHoldMs", 5000}}}});
+}
+
+std::vector<Json> of_type(const std::vector<Json>& frames, const std::string& type) {
+  std::vector<Json> out;
+  for (const auto& f : frames) {
+    if (f["type"] == type) out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the fifth peer moves the room to the SFU; everyone is told, the newcomer in its welcome", "[server][topology]") {
+  Harness h(with_janus());
+  h.server.set_media_servers(true, h.now);
+  Json w1 = h.join(1, "r", "A");
+  CHECK(w1["topology"] == Json{{"mode", "p2p"}, {"epoch", 0}, {"reason", ""}});  // as every room starts
+  for (chorus::ConnId c = 2; c <= 4; ++c) h.join(c, "r", "P" + std::to_string(c));
+  Json w5 = h.join(5, "r", "E");
+  REQUIRE(w5["topology"]["mode"] == "sfu");
+  const Json server = w5["topology"]["server"];
+  CHECK(server["url"] == "ws://10.77.0.1:8188/");
+  CHECK(server["room"].get<double>() >= 1);
+  for (chorus::ConnId c = 1; c <= 4; ++c) {
+    auto updates = of_type(h.take(c), "topology");
+    REQUIRE(!updates.empty());
+    CHECK(updates.back()["mode"] == "sfu");
+    CHECK(updates.back()["epoch"] == w5["topology"]["epoch"]);
+    CHECK(updates.back()["server"] == server);
+  }
+  CHECK(of_type(h.take(5), "topology").empty());  // the welcome told it
+}
+
+TEST_CASE("down to mesh at 3 peers after the hold, with the next epoch", "[server][topology]") {
+  Harness h(with_janus());
+  h.server.set_media_servers(true, h.now);
+  for (chorus::ConnId c = 1; c <= 5; ++c) h.join(c, "r", "P" + std::to_string(c));
+  for (chorus::ConnId c = 1; c <= 5; ++c) h.take(c);
+  const auto sfu_epoch = h.server.topology("r").epoch;
+  h.send(5, {{"type", "leave"}});
+  h.send(4, {{"type", "leave"}});
+  CHECK(of_type(h.take(1), "topology").empty());  // 3 peers: the hold runs
+  h.advance(4000);
+  CHECK(of_type(h.take(1), "topology").empty());
+  h.advance(2000);  // the sweep after the hold
+  auto updates = of_type(h.take(1), "topology");
+  REQUIRE(updates.size() == 1);
+  CHECK(updates[0] == Json{{"type", "topology"}, {"mode", "mesh"}, {"epoch", sfu_epoch + 1}, {"reason", "3 peers for 5000 ms"}});
+}
+
+TEST_CASE("without a reachable media server rooms stay a mesh; when it comes and goes they follow", "[server][topology]") {
+  Harness h(with_janus());  // configured, but the host has not reported it reachable
+  for (chorus::ConnId c = 1; c <= 5; ++c) h.join(c, "r", "P" + std::to_string(c));
+  CHECK(h.server.topology("r").mode == chorus::topology::Topology::Mesh);
+  h.take(1);
+  h.server.set_media_servers(true, h.now);
+  auto up = of_type(h.take(1), "topology");
+  REQUIRE(up.size() == 1);
+  CHECK(up[0]["mode"] == "sfu");
+  h.server.set_media_servers(false, h.now);
+  auto down = of_type(h.take(1), "topology");
+  REQUIRE(down.size() == 1);
+  CHECK(down[0]["mode"] == "mesh");
+  CHECK(down[0]["reason"] == "media server unavailable: back to a mesh");
+
+  Harness plain;  // no janus configured at all: the embedded default
+  plain.server.set_media_servers(true, plain.now);
+  for (chorus::ConnId c = 1; c <= 8; ++c) plain.join(c, "r", "P" + std::to_string(c));
+  CHECK(plain.server.topology("r").mode == chorus::topology::Topology::Mesh);
+}
+
+TEST_CASE("the first joiner's policy is the room's: a classroom goes to the SFU from 3", "[server][topology]") {
+  Harness h(with_janus());
+  h.server.set_media_servers(true, h.now);
+  h.join(1, "class", "T", {{"policy", "classroom"}});
+  h.join(2, "class", "S1", {{"policy", "meeting"}});  // later joiners do not change it
+  Json w3 = h.join(3, "class", "S2");
+  CHECK(w3["topology"]["mode"] == "sfu");
+  Json walkie = h.join(4, "ch-1", "W", {{"policy", "walkie"}});
+  CHECK(walkie["topology"]["mode"] == "p2p");
+}
+
+TEST_CASE("uplink reports move a small mesh to the SFU; bad ones are typed errors", "[server][topology]") {
+  Harness h(with_janus());
+  h.server.set_media_servers(true, h.now);
+  for (chorus::ConnId c = 1; c <= 3; ++c) h.join(c, "r", "P" + std::to_string(c));
+  for (chorus::ConnId c = 1; c <= 3; ++c) h.take(c);
+  h.send(2, {{"type", "uplink"}, {"video", true}, {"availableKbps", 300}, {"limited", true}});
+  CHECK(h.take(2).empty());  // no answer to a good report
+  h.advance(6000);
+  auto up = of_type(h.take(1), "topology");
+  REQUIRE(up.size() == 1);
+  CHECK(up[0]["mode"] == "sfu");
+  h.send(3, {{"type", "uplink"}, {"video", true}, {"availableKbps", "lots"}, {"limited", false}});
+  CHECK(of_type(h.take(3), "error").at(0)["code"] == "bad-message");
+  h.connect(9);
+  h.send(9, {{"type", "uplink"}, {"video", true}, {"availableKbps", 1}, {"limited", true}});
+  CHECK(h.take(9).at(0)["code"] == "not-joined");
+}
+
+TEST_CASE("each room has its own media-server room id", "[server][topology]") {
+  Harness h(with_janus());
+  h.server.set_media_servers(true, h.now);
+  for (chorus::ConnId c = 1; c <= 5; ++c) h.join(c, "a", "P");
+  for (chorus::ConnId c = 6; c <= 10; ++c) h.join(c, "b", "P");
+  REQUIRE(h.server.topology("a").server.has_value());
+  REQUIRE(h.server.topology("b").server.has_value());
+  CHECK(h.server.topology("a").server->room != h.server.topology("b").server->room);
+}
