@@ -113,6 +113,13 @@ export interface JoinOptions {
    * (else `unauthorized`).
    */
   role?: PeerRole;
+  /**
+   * The room's policy when this join creates the room (later joiners' are ignored): `meeting`
+   * (default: mesh up to 4, SFU from 5), `classroom` (one teacher to many: SFU from 3),
+   * `walkie` (audio only: the AudioBridge mix from 3). Needs a server with Janus configured;
+   * without one every room is a mesh.
+   */
+  policy?: 'meeting' | 'classroom' | 'walkie';
   /** Limits and pacing of the DataChannel protocol; the defaults suit most apps. */
   data?: DataOptions;
   /**
@@ -389,6 +396,20 @@ export interface RoomFloorRevokedEvent extends RoomEvent {
   readonly peer: Peer | null;
 }
 
+/** How the room's media flows (docs/protocol.md, "Topology"), decided by the server. */
+export type TopologyMode = 'p2p' | 'mesh' | 'sfu' | 'mcu-audio';
+export interface TopologyState {
+  readonly mode: TopologyMode;
+  /** Orders the room's changes; a welcome after a failover may start it over. */
+  readonly epoch: number;
+  /** Why, in words (e.g. "5 peers", "media server unavailable: back to a mesh"). */
+  readonly reason: string;
+  /** The Janus instance and room for `sfu` and `mcu-audio`; null otherwise. */
+  readonly server: { readonly url: string; readonly room: number } | null;
+}
+/** The server changed the room's topology. */
+export interface RoomTopologyEvent extends RoomEvent, TopologyState { readonly type: 'topology'; }
+
 export interface RoomEventMap {
   peerjoined: RoomPeerJoinedEvent;
   peerleft: RoomPeerLeftEvent;
@@ -403,6 +424,7 @@ export interface RoomEventMap {
   floorgranted: RoomFloorGrantedEvent;
   floordenied: RoomFloorDeniedEvent;
   floorrevoked: RoomFloorRevokedEvent;
+  topology: RoomTopologyEvent;
 }
 
 /**
@@ -438,6 +460,8 @@ export class Room extends EventTarget {
   readonly identity: string | null;
   /** The room's push-to-talk floor: who talks, under which epoch. Updated before each `floor` event. */
   readonly floor: FloorState;
+  /** The room's topology, updated before each `topology` event. */
+  readonly topology: TopologyState;
   /** True when a live microphone track exists and is enabled. */
   readonly micEnabled: boolean;
   /** True when a live camera track exists and is enabled. */

@@ -34,7 +34,9 @@ export class Room extends EventTarget {
   #role;
   #identity = null;
   #servers = 1;
+  #policy;
   #floor = Object.freeze({ holder: null, epoch: 0, reason: null });
+  #topology = Object.freeze({ mode: 'p2p', epoch: 0, reason: '', server: null });
   #floorRequests = new Map(); // request id -> {resolve, reject}: requestFloor() promises
   #nextFloorRequest = 1;
   #onPageHide = () => this.leave();
@@ -45,12 +47,17 @@ export class Room extends EventTarget {
    * ('media-unavailable', 'signaling-unreachable', 'room-full', 'floor-denied' for a
    * dispatcher role the server does not allow ...) otherwise.
    */
-  static async join({ url, room, name = '', media, token, data, role = 'talker', iceTransportPolicy = 'all' } = {}) {
+  static async join({
+    url, room, name = '', media, token, data, role = 'talker', iceTransportPolicy = 'all', policy,
+  } = {}) {
     const wsUrls = (Array.isArray(url) ? url : [url]).map(signalingUrl);
     if (wsUrls.length === 0) throw new TypeError('url must not be an empty list');
     if (typeof room !== 'string' || room.length === 0) throw new TypeError('room must be a non-empty string');
     if (typeof name !== 'string') throw new TypeError('name must be a string');
     if (!ROLES.includes(role)) throw new TypeError(`role must be one of ${ROLES.join(', ')}`);
+    if (policy !== undefined && !POLICIES.includes(policy)) {
+      throw new TypeError(`policy must be one of ${POLICIES.join(', ')}`);
+    }
     if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
       throw new TypeError("iceTransportPolicy must be 'all' or 'relay'");
     }
@@ -79,7 +86,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      urls: wsUrls, socket, room, name, token, data, role, iceTransportPolicy,
+      urls: wsUrls, socket, room, policy, name, token, data, role, iceTransportPolicy,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -105,6 +112,7 @@ export class Room extends EventTarget {
       onError: (ev) => this.#onError({ ...ev, fatal: false }),
     });
     this.#servers = opts.urls.length;
+    this.#policy = opts.policy;
     this.#executor = new Executor(core, opts.urls, opts.socket, {
       localStream: this.localStream,
       iceTransportPolicy: opts.iceTransportPolicy ?? 'all',
@@ -132,6 +140,9 @@ export class Room extends EventTarget {
    * `reason` of the latest change (null before any).
    */
   get floor() { return this.#floor; }
+  /** The room's topology as the server decided it: `mode` (p2p, mesh, sfu, mcu-audio),
+   * `epoch`, `reason`, and `server` ({url, room} of the Janus room, or null). */
+  get topology() { return this.#topology; }
   /** True when a live microphone track exists and is enabled. */
   get micEnabled() { return this.#kindEnabled('audio'); }
   /** True when a live camera track exists and is enabled. */
@@ -275,6 +286,7 @@ export class Room extends EventTarget {
       type: 'join', room: this.#roomName, name: this.#displayName, role: this.#role, servers: this.#servers,
     };
     if (this.#token !== undefined) input.token = this.#token;
+    if (this.#policy !== undefined) input.policy = this.#policy;
     if (media) {
       input.media = 'pending';
       this.#mediaPending = true;
@@ -328,6 +340,11 @@ export class Room extends EventTarget {
         return this.#emit('broadcast', { from: ev.from, peer: this.peers.get(ev.from) ?? null, data: ev.data });
       case 'error': return this.#onError(ev);
       case 'floor': return this.#onFloor(ev);
+      case 'topology': {
+        const { mode, epoch, reason, server } = ev;
+        this.#topology = Object.freeze({ mode, epoch, reason, server: server ? Object.freeze({ ...server }) : null });
+        return this.#emit('topology', { ...this.#topology });
+      }
       case 'floorgranted': return this.#onFloorAnswer(ev);
       case 'floordenied': return this.#onFloorAnswer(ev);
       case 'floorrevoked':
@@ -527,6 +544,7 @@ function floorError(code, message, holder, reason) {
 }
 
 const ROLES = ['talker', 'dispatcher', 'teacher', 'student'];
+const POLICIES = ['meeting', 'classroom', 'walkie'];
 
 /** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */
 function signalingUrl(url) {

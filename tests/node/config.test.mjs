@@ -176,8 +176,20 @@ test('the usage text names every flag and variable', () => {
     'CHORUS_PORT', 'CHORUS_HOST', 'CHORUS_LOG_FORMAT', 'CHORUS_LOG_LEVEL', 'CHORUS_MAX_PEERS',
     'CHORUS_MAX_MESSAGE_BYTES', 'CHORUS_ICE_SERVERS', 'CHORUS_AUTH_SECRET', 'CHORUS_REQUIRE_AUTH',
     'CHORUS_TURN_URLS', 'CHORUS_TURN_SECRET', 'CHORUS_TURN_TTL', 'CHORUS_ALLOWED_ORIGINS', 'CHORUS_MAX_ROOMS',
-    'CHORUS_MAX_CONNECTIONS_PER_IP', 'CHORUS_RATE', 'CHORUS_BURST', 'CHORUS_REDIS_URL']) {
+    'CHORUS_MAX_CONNECTIONS_PER_IP', 'CHORUS_RATE', 'CHORUS_BURST', 'CHORUS_REDIS_URL',
+    '--janus', 'CHORUS_JANUS_URL', '--topology-down-hold-ms', 'CHORUS_TOPOLOGY_DOWN_HOLD_MS']) {
     assert.ok(USAGE.includes(name), name);
   }
   for (const line of USAGE.split('\n')) assert.ok(line.length <= 95, `usage line too long: ${line}`);
+});
+
+test('a Janus URL and the topology hold reach the core config', () => {
+  const c = parse(['--janus', 'ws://10.77.0.1:8188', '--topology-down-hold-ms', '2500'], {});
+  assert.deepEqual(c.serverOptions.config.janus, { url: 'ws://10.77.0.1:8188/' });
+  assert.deepEqual(c.serverOptions.config.topology, { downHoldMs: 2500 });
+  assert.deepEqual(parse([], { CHORUS_JANUS_URL: 'wss://janus.example/ws' }).serverOptions.config.janus,
+    { url: 'wss://janus.example/ws' });
+  assert.throws(() => parse(['--janus', 'http://10.77.0.1:8088/janus'], {}), /ws:\/\/ or wss:\/\//);
+  assert.throws(() => parse(['--janus', 'not a url'], {}), /must be a URL/);
+  assert.equal(parse([], {}).serverOptions.config.janus, undefined);
 });

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server_harness.hpp"
+#include "signaling/client_session.hpp"
 
 using test::Harness;
 
@@ -123,4 +124,30 @@ TEST_CASE("each room has its own media-server room id", "[server][topology]") {
   REQUIRE(h.server.topology("a").server.has_value());
   REQUIRE(h.server.topology("b").server.has_value());
   CHECK(h.server.topology("a").server->room != h.server.topology("b").server->room);
+}
+
+TEST_CASE("clients follow the room's topology in epoch order", "[server][topology][session]") {
+  // The client core: a stale topology message (lower epoch) is ignored; a welcome is taken.
+  chorus::ClientSession s{chorus::ClientConfig{}};
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
+  s.handle({{"type", "socket-open"}}, 0);
+  auto topology_events = [&]() {
+    std::vector<Json> out;
+    while (auto o = s.poll()) {
+      if ((*o).value("event", "") == "topology") out.push_back(*o);
+    }
+    return out;
+  };
+  topology_events();
+  s.handle_socket_message(R"({"type":"welcome","v":1,"room":"r","peerId":"p1","secret":"0123456789abcdef","resumed":false,"peers":[],"iceServers":[],"topology":{"mode":"mesh","epoch":2,"reason":"3 peers"}})", 1);
+  auto first = topology_events();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0]["mode"] == "mesh");
+  s.handle_socket_message(R"({"type":"topology","mode":"sfu","epoch":3,"reason":"5 peers","server":{"url":"ws://j/","room":7}})", 2);
+  s.handle_socket_message(R"({"type":"topology","mode":"mesh","epoch":2,"reason":"late"})", 3);
+  auto next = topology_events();
+  REQUIRE(next.size() == 1);
+  CHECK(next[0]["mode"] == "sfu");
+  CHECK(next[0]["server"] == Json{{"url", "ws://j/"}, {"room", 7}});
+  CHECK(s.topology().epoch == 3);
 }

@@ -65,6 +65,12 @@ ICE and TURN
 Scale-out
   --redis URL, CHORUS_REDIS_URL        share rooms with other processes over Redis,
                                        e.g. redis://127.0.0.1:6379
+  --janus URL, CHORUS_JANUS_URL        Janus WebSocket URL (ws:// or wss://) that rooms may use
+                                       as SFU (VideoRoom) and audio MCU (AudioBridge); without
+                                       it every room is a mesh
+  --topology-down-hold-ms N, CHORUS_TOPOLOGY_DOWN_HOLD_MS
+                                       how long a room stays small before it leaves the SFU
+                                       for a mesh (10000)
 Push-to-talk
   --max-talk-ms N, CHORUS_MAX_TALK_MS  a floor grant ends after N ms (60000)
   --no-dispatchers, CHORUS_NO_DISPATCHERS=1
@@ -90,7 +96,7 @@ const PARSE_OPTIONS = {
   'messages-per-second': str, 'message-burst': str, 'allowed-origins': str,
   'auth-secret-file': str, 'require-auth': bool,
   'ice-servers': str, 'turn-urls': str, 'turn-secret-file': str, 'turn-ttl': str,
-  redis: str, 'max-talk-ms': str, 'no-dispatchers': bool,
+  redis: str, janus: str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -167,6 +173,10 @@ export function parseConfig(argv, env = {}, io = {}) {
   if (redis) serverOptions.redis = parseRedisUrl(redis);
 
   const config = {};
+  const janus = pick('janus', 'CHORUS_JANUS_URL');
+  if (janus) config.janus = { url: parseWebSocketUrl(janus) };
+  const downHold = integer('topology-down-hold-ms', 'CHORUS_TOPOLOGY_DOWN_HOLD_MS', 1, 3600000);
+  if (downHold !== undefined) config.topology = { downHoldMs: downHold };
   set(config, 'maxPeersPerRoom', integer('max-peers', 'CHORUS_MAX_PEERS', 1, 1e6));
   set(config, 'maxMessageBytes', integer('max-message-bytes', 'CHORUS_MAX_MESSAGE_BYTES', 64, 8 * 1024 * 1024));
   const ice = pick('ice-servers', 'CHORUS_ICE_SERVERS');
@@ -283,6 +293,19 @@ function parseOrigins(p) {
     if (!m) throw new ConfigError(`${p.from}: "${o}" is not an origin like https://app.example.org`);
     return m[1].toLowerCase();
   });
+}
+
+function parseWebSocketUrl({ value, from }) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(`${from} must be a URL like ws://10.0.0.5:8188/, got "${value}"`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new ConfigError(`${from} must be a ws:// or wss:// URL, got "${value}"`);
+  }
+  return url.href;
 }
 
 function parseRedisUrl({ value, from }) {

@@ -16,6 +16,7 @@ import createChorusServer from '../../dist/chorus-server.mjs';
 import { createStaticHandler } from './static.mjs';
 import { startRegistry } from './cluster/registry.mjs';
 import { createRouter } from './cluster/router.mjs';
+import { watchJanus } from './janus-probe.mjs';
 import { toLogger } from './log.mjs';
 import { createOpsHandler } from './metrics.mjs';
 import { drainSockets, RESTART_CLOSE_CODE, RESTART_CLOSE_REASON } from './drain.mjs';
@@ -128,6 +129,8 @@ export async function startServer(options = {}) {
   let nextConnId = 1;
   /** Scale-out over Redis (cluster/router.mjs); null: every room lives in this process. */
   let router = null;
+  /** The configured Janus's reachability (janus-probe.mjs); null without one. */
+  let janus = null;
   let timer = null;
   let timerDeadline = -1;
   let closed = false;
@@ -240,6 +243,7 @@ export async function startServer(options = {}) {
       .then((m) => {
         if (closed) return;
         core = new m.ServerCore(JSON.stringify({ ...coreConfig, seed: randomSeed() }));
+        if (janus?.reachable()) withCore('janus', () => core.setMediaServers(true, performance.now()));
         armTimer();
       })
       .catch((err) => log.error('could not restart the room machine:', err));
@@ -358,6 +362,13 @@ export async function startServer(options = {}) {
     }
   }
 
+  if (typeof coreConfig.janus?.url === 'string' && coreConfig.janus.url !== '') {
+    janus = watchJanus({
+      url: coreConfig.janus.url, log,
+      onChange: (reachable) => withCore('janus', () => core.setMediaServers(reachable, performance.now())),
+    });
+  }
+
   // WebSocket-level liveness: a TCP peer that vanished without a FIN never sends a close
   // frame; one that misses a pong for a whole interval is terminated (reported as 1006).
   const pingTimer = setInterval(() => {
@@ -422,6 +433,7 @@ export async function startServer(options = {}) {
       timer = null;
       for (const ws of sockets.values()) ws.terminate();
       for (const ws of router?.localSockets() ?? []) ws.terminate();
+      janus?.close();
       sockets.clear();
       await router?.close();
       await new Promise((resolve) => wss.close(() => resolve()));

@@ -23,6 +23,8 @@ class ServerCore {
     server_.handle_connect(id(conn), now_ms, address, origin);
   }
   void setWallClock(double unix_ms) { server_.set_wall_clock(unix_ms); }
+  // The host's probe of the configured media server (Janus): reachable or not.
+  void setMediaServers(bool reachable, double now_ms) { server_.set_media_servers(reachable, now_ms); }
   // Four uint32 words of fresh OS entropy (the host calls this per connection).
   void addEntropy(double a, double b, double c, double d) {
     auto word = [](double v) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)); };
@@ -80,6 +82,7 @@ EMSCRIPTEN_BINDINGS(chorus_server) {
       .constructor<std::string>()
       .function("handleConnect", &ServerCore::handleConnect)
       .function("setWallClock", &ServerCore::setWallClock)
+      .function("setMediaServers", &ServerCore::setMediaServers)
       .function("stats", &ServerCore::stats)
       .function("peerCount", &ServerCore::peerCount)
       .function("addEntropy", &ServerCore::addEntropy)

@@ -143,6 +143,10 @@ void ClientSession::on_join(const Json& input, double /*now_ms*/) {
   name_ = *name;
   token_ = get_string(input, "token");
   if (auto n = get_number(input, "servers"); n && *n >= 1 && *n <= 64) servers_ = static_cast<int>(*n);
+  if (auto policy = get_string(input, "policy")) {
+    policy_ = topology::policy_from_string(*policy);
+    if (!policy_) return fail(ErrorCode::BadMessage, "policy must be meeting, classroom or walkie");
+  }
   // Signaling and getUserMedia run side by side; offers and answers wait for the media.
   media_ready_ = get_string(input, "media").value_or("ready") != "pending";
   set_state(State::Connecting);
@@ -202,6 +206,7 @@ void ClientSession::send_join() {
   join.name = name_;
   join.token = token_;
   join.role = role_;
+  join.policy = policy_;
   if (!peer_id_.empty()) join.resume = p::Resume{peer_id_, secret_};
   send(join);
 }
@@ -275,6 +280,9 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
     event({{"event", "broadcast"}, {"from", b->from}, {"data", b->data}});
   } else if (auto* f = std::get_if<p::FloorUpdate>(&message)) {
     set_floor(f->floor);
+  } else if (auto* t = std::get_if<p::TopologyUpdate>(&message)) {
+    // Epochs order the room's changes: one that crossed a newer one on the way is stale.
+    if (t->topology.epoch > topology_.epoch) set_topology(t->topology);
   } else if (auto* g = std::get_if<p::FloorGranted>(&message)) {
     on_floor_granted(*g);
   }
@@ -328,6 +336,9 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   event(std::move(joined));
   // Who talks now: a late joiner learns it here, a resumed one what changed while it was away.
   set_floor(w.floor);
+  // A welcome speaks for the room as its server holds it now (after a failover its epochs may
+  // have started over), so it is taken whatever its epoch.
+  if (w.topology) set_topology(*w.topology);
 
   for (auto& [id, peer] : peers_) {
     if (peer.confirm_deadline) continue;  // not back yet: its signals wait for peer-joined
@@ -527,6 +538,12 @@ void ClientSession::on_floor_denied(const p::Error& error) {
   const auto id = it->id;
   floor_requests_.erase(it);
   floor_denied(id, error.code, error.holder ? "busy" : "refused", error.message, error.holder);
+}
+
+void ClientSession::set_topology(p::TopologyInfo topology) {
+  if (topology == topology_) return;
+  topology_ = std::move(topology);
+  event(p::topology_fields({{"event", "topology"}}, topology_));
 }
 
 void ClientSession::set_floor(p::FloorState floor) {

@@ -57,6 +57,7 @@ class ClientSession : private PeerSink {
   const std::string& peer_id() const { return peer_id_; }
   std::size_t peer_count() const { return peers_.size(); }
   const protocol::FloorState& floor() const { return floor_; }
+  const protocol::TopologyInfo& topology() const { return topology_; }
 
  private:
   struct Peer {
@@ -108,6 +109,8 @@ class ClientSession : private PeerSink {
   void on_floor_denied(const protocol::Error& error);
   // Adopts the server's view of the floor, and tells the app if it changed.
   void set_floor(protocol::FloorState floor);
+  // Adopts the room's topology and tells the app (`topology` event).
+  void set_topology(protocol::TopologyInfo topology);
   // `holder`: who holds the floor, when the answer says; else as far as we know.
   void floor_denied(const std::optional<double>& id, ErrorCode code, const char* reason,
                     std::string message, std::optional<std::string> holder = std::nullopt);
@@ -140,6 +143,8 @@ class ClientSession : private PeerSink {
   std::optional<double> next_ping_at_;
 
   protocol::FloorState floor_;
+  protocol::TopologyInfo topology_;
+  std::optional<topology::RoomPolicy> policy_;  // asked for in join: the room's, if it makes it
   std::deque<FloorRequest> floor_requests_;  // in deadline order
   double next_floor_wire_id_ = 1;
   std::uint32_t granted_epoch_ = 0;  // the grant the app was told of (0: none)
