@@ -4,21 +4,28 @@
 //                 the room machine's wasm memory, so the bench can say where per-connection
 //                 memory goes;
 //   {cmd:'loop'}  the event loop's delay and the GC pauses since the last 'loop', so it can
-//                 say whether the server stalled.
+//                 say whether the server stalled;
+//   {cmd:'prof-start'}, {cmd:'prof-stop', file}  a CPU profile of one phase (--profile).
 // The headline figures come from the real CLI, not from this.
 //
-//   (forked by signaling-load.mjs) signaling-load-server.mjs --port N --host ADDR
+//   (forked by signaling-load.mjs) signaling-load-server.mjs --port N --host ADDR [--ping-interval-ms N]
 
+import fs from 'node:fs';
+import inspector from 'node:inspector';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startServer, instantiateCore } from '../server/server.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'ping-interval-ms': { type: 'string' } },
+});
 let module = null;
 const server = await startServer({
   port: Number(values.port),
   host: values.host,
   loadModule: async () => (module = await instantiateCore()),
+  // An experiment: the WebSocket-level ping period (startServer's default when absent).
+  ...(values['ping-interval-ms'] ? { pingIntervalMs: Number(values['ping-interval-ms']) } : {}),
 });
 
 const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -33,8 +40,27 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-process.on('message', (m) => {
-  if (m.cmd === 'mem') {
+// {cmd:'prof-start'} / {cmd:'prof-stop', file}: a CPU profile of just one phase (inspector).
+let session = null;
+const post = (method, params) => new Promise((resolve, reject) =>
+  session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+
+process.on('message', async (m) => {
+  if (m.cmd === 'prof-start') {
+    session = new inspector.Session();
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 500 });
+    await post('Profiler.start');
+    process.send({ ev: 'prof-start', 'prof-start': true });
+  } else if (m.cmd === 'prof-stop') {
+    const { profile } = await post('Profiler.stop');
+    fs.writeFileSync(m.file, JSON.stringify(profile));
+    session.disconnect();
+    session = null;
+    process.send({ ev: 'prof-stop', 'prof-stop': m.file });
+  }
+  else if (m.cmd === 'mem') {
     globalThis.gc?.();
     process.send({ ev: 'mem', mem: { ...process.memoryUsage(), wasm: module?.HEAP8?.buffer.byteLength ?? null } });
   } else if (m.cmd === 'loop') {

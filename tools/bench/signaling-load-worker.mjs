@@ -114,6 +114,8 @@ class Client {
         countError(`error-${m.code}`, `${m.message} (ref ${m.ref})`);
         break;
       case 'floor':
+      case 'topology': // the room's media topology (issue 5): sent to every peer on a change
+        stats.other++;
         break;
       default:
         countError(`unexpected-${m.type}`);
@@ -140,7 +142,7 @@ let receipts = new Uint8Array(0);
 let stats = newStats();
 
 function newStats() {
-  return { sent: 0, received: 0, expected: 0, lastReceipt: 0, late: 0, pings: 0, pongs: 0, latency: [], pongRtt: [] };
+  return { sent: 0, received: 0, expected: 0, lastReceipt: 0, other: 0, late: 0, pings: 0, pongs: 0, latency: [], pongRtt: [] };
 }
 
 // A relayed message carries `<phase>-<seq>` as the ICE candidate's foundation (signal) or in
@@ -362,10 +364,25 @@ process.on('message', async (msg) => {
     } else if (msg.cmd === 'load') {
       process.send({ ev: 'loaded', result: await runLoad(msg) });
     } else if (msg.cmd === 'errors') {
-      const now = performance.now();
+      // Stop pinging, then wait for the pongs in flight (a saturated server answers late) as
+      // long as they keep coming; the ones still missing 5 s after the last pong are lost.
       for (const c of clients) {
-        for (const t of c.pingSent.values()) if (now - t > 5000) countError('pong-missing');
+        clearTimeout(c.pingTimer);
+        c.pingTimer = null;
       }
+      const pending = () => clients.reduce((s, c) => s + c.pingSent.size, 0);
+      let last = pending();
+      let lastChange = performance.now();
+      while (last > 0 && performance.now() - lastChange < 5000) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (pending() !== last) {
+          last = pending();
+          lastChange = performance.now();
+        }
+      }
+      if (last) countError('pong-missing', `${last} pings unanswered`);
+      errors['pong-missing'] = last || undefined;
+      if (!last) delete errors['pong-missing'];
       process.send({ ev: 'errors', errors });
     } else if (msg.cmd === 'exit') {
       stopping = true;

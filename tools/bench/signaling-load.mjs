@@ -3,7 +3,7 @@
 // process (tools/server/cli.mjs, spawned here), or against --processes N server processes
 // sharing rooms over Redis (--redis).
 //
-//   node tools/bench/signaling-load.mjs [--clients 10000] [--rooms 2000] [--rate 2000,10000,20000]
+//   node tools/bench/signaling-load.mjs [--clients 10000] [--rooms 2000] [--rate 2000,3500,5000]
 //       [--duration 30] [--generators 1] [--processes 2 --redis | --redis-url URL] [--profile] [--write]
 //
 // Processes: the server(s), --generators load generator processes
@@ -27,7 +27,9 @@
 //      addressee's 'message' event. Every message must arrive exactly once.
 //
 // --breakdown runs the server through tools/bench/signaling-load-server.mjs (startServer() with
-// its defaults, as the CLI) to print process.memoryUsage() and the wasm memory per connection.
+// its defaults, as the CLI) to print process.memoryUsage() and the wasm memory per connection,
+// the server's event-loop lag and GC pauses per phase; --server-ping-ms N (with --breakdown)
+// changes its WebSocket-level ping period, to see what the ping sweep costs.
 // --profile runs the server under `node --cpu-prof` and prints where its CPU went (the profiler
 // costs time: do not take the headline figures from a profiled run). --write puts the results
 // into docs/BENCHMARKS.md.
@@ -52,7 +54,7 @@ const { values: opt } = parseArgs({
   options: {
     clients: { type: 'string', default: '10000' },
     rooms: { type: 'string', default: '2000' },
-    rate: { type: 'string', default: '2000,10000,20000' },
+    rate: { type: 'string', default: '2000,3500,5000' },
     duration: { type: 'string', default: '30' },
     idle: { type: 'string', default: '10' },
     kind: { type: 'string', default: 'signal' },
@@ -67,6 +69,7 @@ const { values: opt } = parseArgs({
     'wait-load': { type: 'string', default: '180' },
     profile: { type: 'boolean', default: false },
     breakdown: { type: 'boolean', default: false },
+    'server-ping-ms': { type: 'string' }, // --breakdown only: startServer's pingIntervalMs (an experiment)
     write: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -91,6 +94,7 @@ if (ROOMS % GENERATORS !== 0) throw new Error('--rooms must be a multiple of --g
 if (!['signal', 'broadcast'].includes(KIND)) throw new Error('--kind is signal or broadcast');
 if (PROCESSES > 1 && !USE_REDIS) throw new Error('--processes > 1 needs --redis');
 if (opt.breakdown && opt.write) throw new Error('--breakdown runs a stand-in for the CLI: not for --write');
+if (opt['server-ping-ms'] && !opt.breakdown) throw new Error('--server-ping-ms needs --breakdown (the CLI has no such flag)');
 const PER_ROOM = CLIENTS / ROOMS;
 if (PER_ROOM < 2) throw new Error('at least 2 clients per room');
 
@@ -128,9 +132,19 @@ function procSample(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+  const sysS = Number(f[12]) / CLK_TCK;
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) * 1024;
-  return { t: performance.now(), cpuS, rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return { t: performance.now(), cpuS, sysS, rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Microseconds some runnable task waited for a CPU (PSI, /proc/pressure/cpu), or NaN. */
+function cpuPressureUs() {
+  try {
+    return Number(fs.readFileSync('/proc/pressure/cpu', 'utf8').match(/^some .*total=(\d+)/m)[1]);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Unlabelled Prometheus samples from GET /metrics, or null when the server has no /metrics. */
@@ -199,26 +213,29 @@ async function startRedis() {
 
 async function startServer(i, redisUrl) {
   const port = await freePort();
-  const nodeArgs = opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmp, `prof-${i}`)}`] : [];
+  // --profile --breakdown profiles each load step alone (inspector, in the stand-in server);
+  // --profile alone profiles the whole server process.
+  const nodeArgs = opt.profile && !opt.breakdown ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmp, `prof-${i}`)}`] : [];
   const args = [...nodeArgs, path.join(ROOT, 'tools/server/cli.mjs'), '--port', String(port), '--host', HOST];
   if (redisUrl) args.push('--redis', redisUrl);
   const out = fs.openSync(path.join(tmp, `server-${i}.log`), 'w');
   const proc = opt.breakdown
-    ? fork(path.join(ROOT, 'tools/bench/signaling-load-server.mjs'), args.slice(nodeArgs.length + 1),
+    ? fork(path.join(ROOT, 'tools/bench/signaling-load-server.mjs'), [...args.slice(nodeArgs.length + 1),
+      ...(opt['server-ping-ms'] ? ['--ping-interval-ms', opt['server-ping-ms']] : [])],
       { execArgv: [...nodeArgs, '--expose-gc'], stdio: ['ignore', out, out, 'ipc'], cwd: ROOT })
     : spawn(process.execPath, args, { stdio: ['ignore', out, out], cwd: ROOT });
   children.push(proc);
   let exited = null;
   proc.once('exit', (code, signal) => { exited = { code, signal }; });
   /** --breakdown: a question to the stand-in server (signaling-load-server.mjs). */
-  const ask = (cmd) => (opt.breakdown ? new Promise((resolve) => {
+  const ask = (cmd, extra = {}) => (opt.breakdown ? new Promise((resolve) => {
     const on = (m) => {
       if (m.ev !== cmd) return;
       proc.off('message', on);
       resolve(m[cmd]);
     };
     proc.on('message', on);
-    proc.send({ cmd });
+    proc.send({ cmd, ...extra });
   }) : null);
   const url = `http://${HOST}:${port}/`;
   for (let t = 0; ; t += 50) {
@@ -233,6 +250,8 @@ async function startServer(i, redisUrl) {
     exited: () => exited,
     mem: () => ask('mem'),
     loop: () => ask('loop'),
+    profStart: () => ask('prof-start'),
+    profStop: (file) => ask('prof-stop', { file }),
     logFile: path.join(tmp, `server-${i}.log`),
     stop: () => new Promise((resolve) => {
       if (exited) return resolve();
@@ -288,6 +307,7 @@ async function measured(servers, redis, gens, fn) {
   }, 1000);
   await Promise.all(servers.map((s) => s.loop()));
   const t0 = performance.now();
+  const psi0 = cpuPressureUs();
   try {
     const result = await fn();
     const loopStats = await Promise.all(servers.map((s) => s.loop()));
@@ -298,9 +318,13 @@ async function measured(servers, redis, gens, fn) {
     const wall = (performance.now() - t0) / 1000;
     const cpu = new Map(pids.map((p) => {
       const s = procSample(p);
-      return [p, { cpuPct: (100 * (s.cpuS - first.get(p).cpuS)) / ((s.t - first.get(p).t) / 1000), peakRss: Math.max(peak.get(p), s.rss) }];
+      const secs = (s.t - first.get(p).t) / 1000;
+      return [p, { cpuPct: (100 * (s.cpuS - first.get(p).cpuS)) / secs, sysPct: (100 * (s.sysS - first.get(p).sysS)) / secs,
+        peakRss: Math.max(peak.get(p), s.rss) }];
     }));
-    return { result, wall, cpu, loads };
+    // Share of the phase during which some task on the machine waited for a CPU.
+    const pressure = (cpuPressureUs() - psi0) / 1e4 / wall;
+    return { result, wall, cpu, loads, pressure };
   } finally {
     clearInterval(timer);
   }
@@ -369,6 +393,7 @@ async function main() {
       rateMid: (0.8 * welcomed) / ((w90 - w10) / 1000), joinLatency, handshake, joinOnly,
       serverCpu: servers.map((s) => ramp.cpu.get(s.pid)), redisCpu: redis?.pid ? ramp.cpu.get(redis.pid) : null,
       genCpuPct: rr.map((r) => (100 * r.cpuMs) / 1000 / ramp.wall), genLoop: rr.map((r) => r.loopDelay),
+      pressure: ramp.pressure,
     };
     log(`ramp: ${welcomed} welcomed in ${(lastWelcome / 1000).toFixed(1)} s (${report.ramp.rateOverall.toFixed(0)} joins/s overall, ` +
       `${report.ramp.rateMid.toFixed(0)}/s between 10% and 90%), join latency p50 ${ms(joinLatency.p50)} p99 ${ms(joinLatency.p99)} ms ` +
@@ -411,9 +436,20 @@ async function main() {
     // 3. load steps
     for (let k = 0; k < RATES.length; k++) {
       const rate = RATES[k];
+      if (opt.profile && opt.breakdown) await Promise.all(servers.map((s) => s.profStart()));
       const step = await measured(servers, redis, gens, () => Promise.all(gens.map((g) => g.call('load', 'loaded', {
         rate: rate / GENERATORS, durationMs: DURATION_S * 1000, drainMs: 5000, kind: KIND, phase: k + 1,
       }).then((m) => m.result))));
+      if (opt.profile && opt.breakdown) {
+        for (const s of servers) {
+          const file = path.join(os.tmpdir(), `chorus-load-server-${s.i}-rate${rate}-${process.pid}.cpuprofile`);
+          await s.profStop(file);
+          const sum = summarize(file, 25);
+          console.log(`\nserver ${s.i} CPU profile of the ${rate}/s step (${file}): ${((sum.totalMs - sum.idleMs) / 1000).toFixed(1)} s busy of ${(sum.totalMs / 1000).toFixed(1)} s`);
+          for (const g of sum.groups.filter((x) => x.share >= 0.005)) console.log(`  ${(g.share * 100).toFixed(1).padStart(5)}%  ${g.group}`);
+          for (const r of sum.rows) console.log(`  ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}  ${r.where}`);
+        }
+      }
       const rs = step.result;
       const sum = (key) => rs.reduce((s, r) => s + r[key], 0);
       const lat = percentiles(rs.map((r) => r.latency));
@@ -425,14 +461,14 @@ async function main() {
         pings: sum('pings'), pongs: sum('pongs'), lat, pong,
         serverCpu: servers.map((s) => step.cpu.get(s.pid)), redisCpu: redis?.pid ? step.cpu.get(redis.pid) : null,
         genCpuPct: rs.map((r) => (100 * r.cpuMs) / 1000 / r.sendSeconds), genLoop: rs.map((r) => r.loopDelay),
-        loads: step.loads,
+        loads: step.loads, pressure: step.pressure,
       };
       report.steps.push(row);
       log(`rate ${rate}/s: sent ${row.sent} (${row.achieved.toFixed(0)}/s), received ${row.received}/${row.expected} ` +
         `(${row.delivered.toFixed(0)}/s from first send to last receipt), ` +
         `latency p50 ${ms(lat.p50)} p90 ${ms(lat.p90)} p99 ${ms(lat.p99)} max ${ms(lat.max)} ms; ` +
         `server CPU ${row.serverCpu.map((c) => c.cpuPct.toFixed(0)).join('/')} %, generator CPU ${row.genCpuPct.map((c) => c.toFixed(0)).join('/')} %, ` +
-        `generator event-loop lag p99 ${row.genLoop.map((l) => ms(l.p99)).join('/')} ms`);
+        `generator event-loop lag p99 ${row.genLoop.map((l) => ms(l.p99)).join('/')} ms, CPU pressure ${row.pressure.toFixed(0)} %`);
       await sleep(2000);
     }
     report.errors = {};
@@ -472,7 +508,7 @@ function output(r) {
   const errorCount = Object.values(r.errors).reduce((s, v) => s + v, 0);
   const drops = r.steps.reduce((s, x) => s + x.missing + x.duplicates, 0) + r.ramp.failed + r.ramp.incomplete;
   const mode = PROCESSES > 1 ? `${PROCESSES} server processes over Redis` : 'one server process';
-  const cpuList = (arr) => arr.map((c) => `${c.cpuPct.toFixed(0)} %`).join(' + ');
+  const cpuList = (arr) => arr.map((c) => `${c.cpuPct.toFixed(0)} % (sys ${c.sysPct.toFixed(0)})`).join(' + ');
   const genDesc = GENERATORS === 1 ? 'one load generator process' : `${GENERATORS} load generator processes (${CLIENTS / GENERATORS} clients each)`;
 
   const rampTable = [
@@ -500,12 +536,12 @@ function output(r) {
       `${Number.isFinite(ha - hb) ? kib((ha - hb) / n) : '-'} | - | - |`);
   }
   const stepTable = [
-    `| relayed ${KIND}s/s (per client: one every) | + pings/s | sent | received / expected | delivered/s | **p50** | **p90** | **p99** | **max** | server CPU | ${USE_REDIS ? 'redis CPU | ' : ''}generator CPU / event-loop lag p99 |`,
-    `|---|---|---|---|---|---|---|---|---|---|${USE_REDIS ? '---|' : ''}---|`,
+    `| relayed ${KIND}s/s (per client: one every) | + pings/s | sent | received / expected | delivered/s | **p50** | **p90** | **p99** | **max** | server CPU | ${USE_REDIS ? 'redis CPU | ' : ''}generator CPU / event-loop lag p99 | CPU pressure |`,
+    `|---|---|---|---|---|---|---|---|---|---|${USE_REDIS ? '---|' : ''}---|---|`,
     ...r.steps.map((s) => `| ${s.rate} (${(CLIENTS / s.rate).toFixed(1)} s) | ${(CLIENTS / (PING_INTERVAL_MS / 1000)).toFixed(0)} | ${s.sent} | ${s.received} / ${s.expected} | ${s.delivered.toFixed(0)} | ` +
       `**${ms(s.lat.p50)} ms** | **${ms(s.lat.p90)} ms** | **${ms(s.lat.p99)} ms** | **${ms(s.lat.max)} ms** | ${cpuList(s.serverCpu)} | ` +
       `${USE_REDIS ? `${s.redisCpu ? s.redisCpu.cpuPct.toFixed(0) : '-'} % | ` : ''}${s.genCpuPct.map((c) => `${c.toFixed(0)} %`).join(' + ')} / ` +
-      `${s.genLoop.map((l) => `${ms(l.p99)} ms`).join(', ')} |`),
+      `${s.genLoop.map((l) => `${ms(l.p99)} ms`).join(', ')} | ${s.pressure.toFixed(0)} % |`),
   ];
   const headline = r.steps[0];
   // With several processes, the cost of a client is the sum over the processes.
@@ -518,6 +554,7 @@ function output(r) {
   ];
   const loads = r.steps.flatMap((s) => s.loads);
   const loadLine = `Load average (1, 5, 15 min) at start ${r.loadStart.map((x) => x.toFixed(2)).join(', ')}; ` +
+    `CPU pressure (share of the time some task waited for a CPU, /proc/pressure/cpu) during the ramp ${r.ramp.pressure.toFixed(0)} %; ` +
     `1-min during the load steps ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)}; at the end ${r.loadEnd.map((x) => x.toFixed(2)).join(', ')}.`;
 
   console.log(`\n${rampTable.join('\n')}\n\n${memTable.join('\n')}\n\n${stepTable.join('\n')}\n`);
