@@ -25,9 +25,10 @@
 #include "datachannel/data_core.hpp"
 #include "datachannel/frame.hpp"
 #include "datachannel/reassembler.hpp"
-#include "datachannel/sha256.hpp"
+#include "common/sha256.hpp"
 
 using namespace chorus::datachannel;
+using chorus::Sha256;
 using chorus::Json;
 
 namespace {
