@@ -6,7 +6,7 @@
 namespace chorus {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 29> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 32> kNames{{
     {ErrorCode::BadJson, "bad-json"},
     {ErrorCode::BadMessage, "bad-message"},
     {ErrorCode::UnknownType, "unknown-type"},
@@ -36,6 +36,9 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 29> kNames{{
     {ErrorCode::TooManyConnections, "too-many-connections"},
     {ErrorCode::TooManyRooms, "too-many-rooms"},
     {ErrorCode::OriginNotAllowed, "origin-not-allowed"},
+    {ErrorCode::JanusError, "janus-error"},
+    {ErrorCode::JanusTimeout, "janus-timeout"},
+    {ErrorCode::JanusUnreachable, "janus-unreachable"},
 }};
 
 }  // namespace

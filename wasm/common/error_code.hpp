@@ -40,6 +40,10 @@ enum class ErrorCode {
   TooManyConnections,
   TooManyRooms,
   OriginNotAllowed,
+  // Janus media server (wasm/janus/): an error reply, no answer in time, the socket or session lost
+  JanusError,
+  JanusTimeout,
+  JanusUnreachable,
 };
 
 // Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".
