@@ -32,6 +32,9 @@ export const ERROR_CODES = Object.freeze([
   'too-many-connections',
   'too-many-rooms',
   'origin-not-allowed',
+  'janus-error',
+  'janus-timeout',
+  'janus-unreachable',
 ]);
 
 export class ChorusError extends Error {

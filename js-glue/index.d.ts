@@ -54,7 +54,10 @@ export type ChorusErrorCode =
   | 'rate-limited'
   | 'too-many-connections'
   | 'too-many-rooms'
-  | 'origin-not-allowed';
+  | 'origin-not-allowed'
+  | 'janus-error'
+  | 'janus-timeout'
+  | 'janus-unreachable';
 
 /** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
 export const ERROR_CODES: readonly ChorusErrorCode[];
