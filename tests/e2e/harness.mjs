@@ -18,6 +18,7 @@
 // script runs: every RTCPeerConnection created, and every event the library dispatches from
 // JavaScript (peerjoined, peerleft, track, message, statechange, peerstatechange, error).
 
+import { freePort as freePortOn } from '../../tools/lib/private-process.mjs';
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -79,17 +80,7 @@ export function withTimeout(promise, ms, what) {
 }
 
 /** A TCP port that was free on host a moment ago. */
-export function freePort(host = HOST) {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = (host = HOST) => freePortOn(host);
 
 function canConnect(host, port) {
   return new Promise((resolve) => {

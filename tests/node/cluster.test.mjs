@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestClient, HOST, sleep } from './helpers.mjs';
-import { startRedis, freePort } from '../../tools/redis/redis.mjs';
+import { startRedis } from '../../tools/redis/redis.mjs';
+import { freePort } from '../../tools/lib/private-process.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'tools', 'server', 'cli.mjs');

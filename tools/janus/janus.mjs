@@ -24,7 +24,6 @@
 //   [--admin-key K] [--session-timeout S] [--rtp-ports MIN-MAX] [--admin-port P] [--verbose]
 //   runs until Ctrl-C.   (tools/janus/README.md)
 
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,10 +31,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { freePort, startPrivate } from '../lib/private-process.mjs';
+
+export { freePort };
 
 export const JANUS = process.env.CHORUS_JANUS || '/usr/bin/janus';
 export const JANUS_LIB = process.env.CHORUS_JANUS_LIB || '/usr/lib/x86_64-linux-gnu/janus';
-const NOBODY = 65534;
 
 /** The .so files chorus needs, by folder; nothing else is loaded. */
 export const JANUS_MODULES = {
@@ -194,19 +195,6 @@ export function janusConfigFiles({
   return files;
 }
 
-/** A port that was free on `host` a moment ago (Janus cannot pick one and tell it). */
-export function freePort(host = '127.0.0.1') {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Whether nothing listens on host:port. Needed before every start: Janus's libwebsockets listens
  *  with SO_REUSEPORT, so a second Janus on a port a first one holds starts "fine" and the kernel
  *  then spreads connections over both. (A port held by anything else makes Janus exit 1.) */
@@ -332,35 +320,17 @@ export async function startJanus({
 
   // -C/-F: our config only. -o: no colours. -N: no stdout log (it goes to janus.log).
   const argv = ['-C', file('janus.jcfg'), '-F', dir, '-o', '-N'];
-  let cmd = JANUS, args = argv;
-  if (asRoot) {
-    for (const n of ['', ...Object.keys(files), 'plugins', 'transports', 'events', 'loggers']) {
-      fs.chownSync(file(n), NOBODY, NOBODY);
-    }
-    cmd = 'setpriv';
-    args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', JANUS, ...argv];
-  }
-  const proc = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d) => { output = (output + d).slice(-8000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  let dead = false;
-  exited.then(() => { dead = true; live.delete(proc); });
-  live.add(proc);
-
+  const server = startPrivate(JANUS, argv, {
+    asNobody: asRoot, cwd: dir, killAfterMs: 3000,
+    ownedByNobody: ['', ...Object.keys(files), 'plugins', 'transports', 'events', 'loggers'].map(file),
+  });
+  const { exited, pid } = server;
   const log = () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } };
-  const tail = () => `${output.trim()}\n${log().split('\n').slice(-25).join('\n')}`;
+  const tail = () => `${server.output().trim()}\n${log().split('\n').slice(-25).join('\n')}`;
   let stopping = null;
   const stop = () => {
     stopping ??= (async () => {
-      if (!dead) {
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => { if (!dead) proc.kill('SIGKILL'); }, 3000);
-        await exited;
-        clearTimeout(t);
-      }
+      await server.stop();
       if (ownDir && !process.env.CHORUS_KEEP_JANUS_DIR) fs.rmSync(dir, { recursive: true, force: true });
       return exited;
     })();
@@ -371,7 +341,7 @@ export async function startJanus({
   const deadline = Date.now() + timeoutMs;
   let info;
   for (;;) {
-    if (dead) {
+    if (server.isDead()) {
       const why = `janus exited early (${JSON.stringify(await exited)}): ${tail()}`;
       await stop();
       throw new Error(why);
@@ -387,16 +357,12 @@ export async function startJanus({
   }
 
   return {
-    wsUrl, address, wsPort, info, dir, logPath, pid: proc.pid, log, exited, stop,
+    wsUrl, address, wsPort, info, dir, logPath, pid, log, exited, stop,
     ...(adminKey ? { adminKey } : {}),
     ...(admin ? { adminUrl: `ws://${hostPart(address)}:${admin.port}`, adminSecret: admin.secret } : {}),
     ...(isLoopback(address) ? { note: 'loopback address: signaling only, Janus gathers no ICE candidates on loopback' } : {}),
   };
 }
-
-// Killed with us: a test that crashes must not leave a janus holding its port.
-const live = new Set();
-process.on('exit', () => { for (const p of live) try { p.kill('SIGKILL'); } catch {} });
 
 // ---------------------------------------------------------------------------------------------
 // CLI

@@ -8,26 +8,16 @@
 //
 // CLI: node tools/redis/redis.mjs [--port N]   prints the URL, runs until Ctrl-C.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, startPrivate } from '../lib/private-process.mjs';
+
+export { freePort };
 
 export const REDIS_SERVER = process.env.CHORUS_REDIS_SERVER || '/usr/bin/redis-server';
-
-/** A port that was free a moment ago (redis-server cannot be asked to pick one and say it). */
-export function freePort(host = '127.0.0.1') {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function answersPing(port, host) {
   return new Promise((resolve) => {
@@ -52,14 +42,15 @@ export async function startRedis({ port, host = '127.0.0.1' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-redis-'));
   const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no',
     '--dir', dir, '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
-  const child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const server = startPrivate(REDIS_SERVER, args);
   const startedAt = Date.now();
   for (;;) {
     if (await answersPing(port, host)) break;
-    if (child.exitCode !== null || Date.now() - startedAt > 5000) {
-      child.kill('SIGKILL');
-      const log = fs.existsSync(path.join(dir, 'redis.log')) ? fs.readFileSync(path.join(dir, 'redis.log'), 'utf8') : '';
+    if (server.isDead() || Date.now() - startedAt > 5000) {
+      await server.stop();
+      const logFile = path.join(dir, 'redis.log');
+      const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : server.output();
+      fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server did not start on ${host}:${port}\n${log.slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -68,15 +59,9 @@ export async function startRedis({ port, host = '127.0.0.1' } = {}) {
   return {
     url: `redis://${host}:${port}`,
     port,
-    pid: child.pid,
+    pid: server.pid,
     stop() {
-      stopping ??= (async () => {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-        await exited;
-        clearTimeout(t);
-        fs.rmSync(dir, { recursive: true, force: true });
-      })();
+      stopping ??= server.stop().then(() => fs.rmSync(dir, { recursive: true, force: true }));
       return stopping;
     },
   };

@@ -21,7 +21,6 @@
 // CLI (developers): node tools/turn/coturn.mjs --address A --secret-file F [--port 3478]
 //   [--realm R] [--dir D] [--min-port N] [--max-port N]   runs until Ctrl-C.
 
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -29,9 +28,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPrivate } from '../lib/private-process.mjs';
 
 export const TURNSERVER = process.env.CHORUS_TURNSERVER || '/usr/bin/turnserver';
-const NOBODY = 65534;
 
 const isLoopback = (a) => a === '::1' || /^127\./.test(a);
 const hostPart = (a) => (net.isIPv6(a) ? `[${a}]` : a);
@@ -145,47 +144,28 @@ export async function startCoturn({
   ];
   fs.writeFileSync(confPath, conf.join('\n') + '\n', { mode: 0o600 });
 
-  // As root: run as nobody, who then owns the folder (config, db, pid and log).
-  const argv = ['-c', confPath];
-  let cmd = TURNSERVER, args = argv;
-  if (asRoot) {
-    fs.chownSync(dir, NOBODY, NOBODY);
-    fs.chownSync(confPath, NOBODY, NOBODY);
-    cmd = 'setpriv';
-    args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', TURNSERVER, ...argv];
-  }
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d) => { output = (output + d).slice(-8000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep); // 'socket: Protocol not supported' x2: its SCTP listener; harmless
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  let dead = false;
-  exited.then(() => { dead = true; live.delete(proc); });
-  live.add(proc);
-
+  // As root: run as nobody, who then owns the folder (config, db, pid and log). Its stderr
+  // shows 'socket: Protocol not supported' twice: its SCTP listener; harmless.
+  const server = startPrivate(TURNSERVER, ['-c', confPath], { asNobody: asRoot, ownedByNobody: [dir, confPath] });
+  const { exited, pid } = server;
+  const output = () => server.output().trim();
   const log = () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } };
   const stop = async () => {
-    if (!dead) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => { if (!dead) proc.kill('SIGKILL'); }, 2000);
-      await exited;
-      clearTimeout(t);
-    }
+    await server.stop();
     if (ownDir && !process.env.CHORUS_KEEP_TURN_DIR) fs.rmSync(dir, { recursive: true, force: true });
     return exited;
   };
 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (dead) {
-      const why = `turnserver exited early (${JSON.stringify(await exited)}): ${output.trim()}\n${log().split('\n').slice(-15).join('\n')}`;
+    if (server.isDead()) {
+      const why = `turnserver exited early (${JSON.stringify(await exited)}): ${output()}\n${log().split('\n').slice(-15).join('\n')}`;
       await stop();
       throw new Error(why);
     }
     if (await stunBindingAnswers(address, port) && await tcpAccepts(address, port)) break;
     if (Date.now() > deadline) {
-      const why = `turnserver did not answer on ${address}:${port} within ${timeoutMs} ms: ${output.trim()}\n${log().split('\n').slice(-15).join('\n')}`;
+      const why = `turnserver did not answer on ${address}:${port} within ${timeoutMs} ms: ${output()}\n${log().split('\n').slice(-15).join('\n')}`;
       await stop();
       throw new Error(why);
     }
@@ -193,7 +173,7 @@ export async function startCoturn({
   }
 
   const urls = [`turn:${hostPart(address)}:${port}?transport=udp`, `turn:${hostPart(address)}:${port}?transport=tcp`];
-  return { urls, url: urls[0], address, port, realm, dir, logPath, pid: proc.pid, log, exited, stop };
+  return { urls, url: urls[0], address, port, realm, dir, logPath, pid, log, exited, stop };
 }
 
 /** TURN REST credentials (what the signaling server's `turn` config mints, and coturn's
@@ -300,10 +280,6 @@ export async function tryTurnAllocate({ address, port = 3478, username, credenti
     sock.close();
   }
 }
-
-// Killed with us: a test that crashes must not leave a turnserver holding its port.
-const live = new Set();
-process.on('exit', () => { for (const p of live) try { p.kill('SIGKILL'); } catch {} });
 
 // ---------------------------------------------------------------------------------------------
 // CLI
