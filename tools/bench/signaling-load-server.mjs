@@ -8,7 +8,7 @@
 //   {cmd:'prof-start'}, {cmd:'prof-stop', file}  a CPU profile of one phase (--profile).
 // The headline figures come from the real CLI, not from this.
 //
-//   (forked by signaling-load.mjs) signaling-load-server.mjs --port N --host ADDR [--ping-interval-ms N]
+//   (forked by signaling-load.mjs) signaling-load-server.mjs --port N --host ADDR [--redis URL] [--ping-interval-ms N]
 
 import fs from 'node:fs';
 import inspector from 'node:inspector';
@@ -17,13 +17,16 @@ import { parseArgs } from 'node:util';
 import { startServer, instantiateCore } from '../server/server.mjs';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'ping-interval-ms': { type: 'string' } },
+  options: {
+    port: { type: 'string' }, host: { type: 'string' }, redis: { type: 'string' }, 'ping-interval-ms': { type: 'string' },
+  },
 });
 let module = null;
 const server = await startServer({
   port: Number(values.port),
   host: values.host,
   loadModule: async () => (module = await instantiateCore()),
+  ...(values.redis ? { redis: values.redis } : {}),
   // An experiment: the WebSocket-level ping period (startServer's default when absent).
   ...(values['ping-interval-ms'] ? { pingIntervalMs: Number(values['ping-interval-ms']) } : {}),
 });

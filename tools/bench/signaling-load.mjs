@@ -485,6 +485,14 @@ async function main() {
   }
   report.loadEnd = os.loadavg();
   report.serverLogLines = servers.map((s) => fs.readFileSync(s.logFile, 'utf8').split('\n').filter(Boolean).length);
+  if (Object.keys(report.errors ?? {}).length || report.serverExits?.some(Boolean)) {
+    // Something went wrong: keep the servers' logs for a look.
+    for (const s of servers) {
+      const keep = path.join(os.tmpdir(), `chorus-load-server-${s.i}-${process.pid}.log`);
+      fs.copyFileSync(s.logFile, keep);
+      log(`server ${s.i} log (${report.serverLogLines[s.i]} lines) kept in ${keep}`);
+    }
+  }
   if (opt.profile) {
     for (const s of servers) {
       const dir = path.join(tmp, `prof-${s.i}`);
