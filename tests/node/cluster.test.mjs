@@ -15,9 +15,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CLI = path.join(ROOT, 'tools', 'server', 'cli.mjs');
 
 /** Starts `chorus-rtc-server --redis URL` on a free port; resolves once /healthz answers. */
-async function startNode(redisUrl) {
+async function startNode(redisUrl, extraArgs = []) {
   const port = await freePort(HOST);
-  const child = spawn(process.execPath, [CLI, '--port', String(port), '--host', HOST, '--redis', redisUrl], {
+  const child = spawn(process.execPath, [CLI, '--port', String(port), '--host', HOST, '--redis', redisUrl, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CHORUS_LOG_FORMAT: 'json', CHORUS_LOG_LEVEL: 'warn' },
   });
@@ -125,6 +125,26 @@ describe('scale-out over Redis', () => {
     assert.equal(a.queue.filter((m) => m.type === 'peer-joined').length, 0);
 
     await Promise.all([a, b, c, d].map((x) => x.close()));
+    await Promise.all([p1.kill('SIGTERM'), p2.kill('SIGTERM')]);
+  });
+
+  test('a socket handed to another process lives on past the WebSocket ping period', async () => {
+    // Short ping periods: both the host's liveness loop and the edge's see several rounds.
+    const [p1, p2] = [await startNode(redis.url, ['--ping-interval-ms', '200']), await startNode(redis.url, ['--ping-interval-ms', '200'])];
+    nodes.push(p1, p2);
+    const room = freshRoom();
+    const a = await connect(p1);
+    const b = await connect(p2);
+    const wa = await a.join(room, 'A'); // host: p1; b's socket is handed over to it
+    const wb = await b.join(room, 'B');
+    await a.next('peer-joined');
+    await sleep(1500);
+    assert.equal(b.closed, null);
+    assert.equal(a.closed, null);
+    b.send({ type: 'signal', to: wa.peerId, kind: 'offer', sdp: 'still here' });
+    assert.equal((await a.next('signal')).from, wb.peerId);
+    assert.equal(a.queue.filter((m) => m.type === 'peer-left').length, 0);
+    await Promise.all([a, b].map((x) => x.close()));
     await Promise.all([p1.kill('SIGTERM'), p2.kill('SIGTERM')]);
   });
 

@@ -63,6 +63,9 @@ ICE and TURN
                                        coturn's static-auth-secret
   --turn-ttl SECONDS, CHORUS_TURN_TTL  TURN credential lifetime (86400)
 Scale-out
+  --ping-interval-ms N, CHORUS_PING_INTERVAL_MS
+                                       WebSocket ping period; a socket that misses a pong
+                                       is dropped (15000)
   --redis URL, CHORUS_REDIS_URL        share rooms with other processes over Redis,
                                        e.g. redis://127.0.0.1:6379
   --janus URL, CHORUS_JANUS_URL        Janus WebSocket URL (ws:// or wss://) that rooms may use
@@ -96,7 +99,7 @@ const PARSE_OPTIONS = {
   'messages-per-second': str, 'message-burst': str, 'allowed-origins': str,
   'auth-secret-file': str, 'require-auth': bool,
   'ice-servers': str, 'turn-urls': str, 'turn-secret-file': str, 'turn-ttl': str,
-  redis: str, janus: str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
+  redis: str, janus: str, 'ping-interval-ms': str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -169,6 +172,8 @@ export function parseConfig(argv, env = {}, io = {}) {
   const serverOptions = { port: integer('port', 'CHORUS_PORT', 0, 65535) ?? DEFAULT_PORT };
   const host = pick('host', 'CHORUS_HOST');
   if (host) serverOptions.host = nonEmpty(host);
+  const ping = integer('ping-interval-ms', 'CHORUS_PING_INTERVAL_MS', 100, 3600000);
+  if (ping !== undefined) serverOptions.pingIntervalMs = ping;
   const redis = pick('redis', 'CHORUS_REDIS_URL');
   if (redis) serverOptions.redis = parseRedisUrl(redis);
 

@@ -161,7 +161,7 @@ export async function startServer(options = {}) {
     switch (action.action) {
       case 'send':
         if (ws.readyState !== ws.OPEN) break;
-        router?.sentLocally(action.conn, action.data);
+        router?.sent(action.conn, action.data);
         if (ws.bufferedAmount > maxBufferedBytes) {
           log.error(`connection ${action.conn}: ${ws.bufferedAmount} bytes unread, terminating`);
           ws.terminate();
@@ -349,12 +349,16 @@ export async function startServer(options = {}) {
         withCore('close', () => core.handleClose(connId, code, performance.now()));
       },
       peerCount: (room) => (core === null ? 0 : core.peerCount(room)),
+      closeConn(connId, code, reason) {
+        sockets.get(connId)?.close(code, reason);
+      },
+      hasConn: (connId) => sockets.has(connId),
     };
     try {
       const registry = await startRegistry({
         url: redis, nodeId: options.nodeId, log, onMessage: (msg) => router?.onMessage(msg),
       });
-      router = createRouter({ registry, host, log });
+      router = createRouter({ registry, host, log, maxBufferedBytes, maxFrameBytes: coreConfig.maxMessageBytes ?? 65536 });
     } catch (err) {
       core.delete();
       core = null;
@@ -372,7 +376,10 @@ export async function startServer(options = {}) {
   // WebSocket-level liveness: a TCP peer that vanished without a FIN never sends a close
   // frame; one that misses a pong for a whole interval is terminated (reported as 1006).
   const pingTimer = setInterval(() => {
-    for (const ws of sockets.values()) {
+    // Our WebSockets, handed over to another process's room or not (RemoteSockets of other
+    // processes answer their own ping: their edge pings the real socket).
+    const all = router ? new Set([...sockets.values(), ...router.localSockets()]) : sockets.values();
+    for (const ws of all) {
       if (!ws.isAlive) {
         ws.terminate();
         continue;

@@ -18,8 +18,11 @@ const DEFAULT_LEASE_TTL_MS = 6000;
 
 // Compare-and-act on a room lease: only the holder may extend or drop it, and a dead holder's
 // lease may be dropped only while it is still that holder's (another node may have taken it).
-const LUA_EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// A lease that expired meanwhile (Redis was slow, or restarted empty) is taken again.
+const LUA_EXTEND = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 const LUA_DROP = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1]) else return 0 end`;
 
@@ -116,7 +119,8 @@ export async function startRegistry({
         const pipe = redis.pipeline();
         for (const room of rooms) pipe.extendLease(roomKey(room), nodeId, leaseTtlMs);
         const results = await pipe.exec();
-        return rooms.filter((_, i) => results[i][0] !== null || results[i][1] === 0);
+        // Only a lease another node holds is lost; an error (Redis busy) is tried next time.
+        return rooms.filter((_, i) => results[i][0] === null && results[i][1] === 0);
       },
 
       async releaseLease(room) {

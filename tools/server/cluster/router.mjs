@@ -20,6 +20,8 @@
 // report the sockets of a dead edge as dropped (1006), so those peers may resume too.
 
 const RESTART_CODE = 1012;
+// Frames a socket may send while its join is being routed (a lookup in Redis): more is abuse.
+const MAX_QUEUED_FRAMES = 64;
 const LIVENESS_INTERVAL_MS = 1000;
 // A room just claimed has no seat until its join is handled: keep its lease meanwhile.
 const CLAIM_GRACE_MS = 5000;
@@ -28,12 +30,14 @@ const CLAIM_GRACE_MS = 5000;
  * sorted and user text is escaped, so this cannot match inside another frame). */
 const isWelcome = (data) => data.includes('"type":"welcome"');
 
-/** The room of a `join` frame, or null for any other frame (the host's core parses for real). */
+/** The room of a `join` frame with a room name the protocol allows (1..128 characters), or
+ * null for anything else: the local core answers that (the host's core parses for real). Every
+ * frame is parsed (no substring pre-check: JSON escapes would slip past one). */
 function joinRoom(text) {
-  if (!text.includes('"join"')) return null;
   try {
     const m = JSON.parse(text);
-    return m && m.type === 'join' && typeof m.room === 'string' ? m.room : null;
+    const ok = m && m.type === 'join' && typeof m.room === 'string' && m.room.length >= 1 && m.room.length <= 128;
+    return ok ? m.room : null;
   } catch {
     return null;
   }
@@ -49,9 +53,14 @@ function joinRoom(text) {
  *   dropped(connId, code)                  a connection of this node's core closed
  *   newConnId()                            a connection id free here (skipping has())
  *   peerCount(room)
+ *   closeConn(connId, code, reason)        close a connection of this node's core
+ *   hasConn(connId)                        whether it is still open
  * @param {{info: Function, warn: Function, error: Function}} o.log
+ * @param {number} [o.maxBufferedBytes]  a client that does not read is cut off past this
+ * @param {number} [o.maxFrameBytes]     larger frames cross Redis as their size only (the
+ *                                       host's core answers message-too-large)
  */
-export function createRouter({ registry, host, log }) {
+export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 * 1024, maxFrameBytes = 65536 }) {
   const self = registry.nodeId;
   /** Sockets connected here: sid -> {ws, address, origin, joined, hostNode, queue} */
   const edgeSockets = new Map();
@@ -59,6 +68,8 @@ export function createRouter({ registry, host, log }) {
   const remoteConns = new Map();
   /** Rooms whose lease this node holds -> when it was claimed */
   const hostedRooms = new Map();
+  /** Connections welcomed into each room hosted here (pruned as they close) */
+  const roomConns = new Map();
   let draining = false;
 
   // ---- as an edge --------------------------------------------------------------------------
@@ -102,7 +113,13 @@ export function createRouter({ registry, host, log }) {
     }
     const queue = st.queue;
     st.queue = null;
-    if (st.ws.readyState !== st.ws.OPEN || edgeSockets.get(sid) !== st) return;
+    if (st.ws.readyState !== st.ws.OPEN || edgeSockets.get(sid) !== st) {
+      // Gone while we routed: a host that got our open must drop that connection again.
+      if (hostNode !== null && hostNode !== self && hostNode !== st.hostNode) {
+        registry.send(hostNode, { op: 'close', edge: self, sid, code: 1006 }).catch(() => {});
+      }
+      return;
+    }
     if (hostNode === null) {
       st.ws.close(1013, 'try again later');
       return;
@@ -127,7 +144,12 @@ export function createRouter({ registry, host, log }) {
   }
 
   function forward(sid, st, text, isBinary, bytes) {
-    toHost(st, sid, isBinary ? { op: 'msg', binary: true, bytes } : { op: 'msg', data: text });
+    if (isBinary || bytes > maxFrameBytes) {
+      // Its size is all the host's core needs to refuse it; the bytes do not cross Redis.
+      toHost(st, sid, { op: 'msg', binary: isBinary, bytes, data: '' });
+    } else {
+      toHost(st, sid, { op: 'msg', data: text });
+    }
   }
 
   /** A host that stopped answering: its sockets reconnect and find the room a new host. */
@@ -159,13 +181,23 @@ export function createRouter({ registry, host, log }) {
       if (this.readyState !== 1) return;
       this.readyState = 2;
       this.#post({ op: 'close-socket', sid: this.sid, code, reason });
+      this.#forget(code);
     }
     terminate() {
       if (this.readyState === 3) return;
       this.readyState = 3;
       this.#post({ op: 'terminate', sid: this.sid });
+      this.#forget(1006);
     }
-    ping() {}
+    /** Closed from here: the edge may never answer (it may be gone); do not wait for it. */
+    #forget(code) {
+      const key = `${this.edge}/${this.sid}`;
+      const conn = remoteConns.get(key);
+      if (conn?.socket !== this) return;
+      remoteConns.delete(key);
+      queueMicrotask(() => host.dropped(conn.connId, code));
+    }
+    ping() { this.isAlive = true; } // its edge pings the real socket
     #post(msg) {
       registry.send(this.edge, msg).catch((err) => log.warn('cluster: sending to an edge failed:', err.message));
     }
@@ -188,12 +220,9 @@ export function createRouter({ registry, host, log }) {
       case 'msg': {
         const conn = remoteConns.get(key);
         if (conn === undefined) return;
-        if (msg.binary) {
-          host.deliver(conn.connId, '', true, Number(msg.bytes) || 0);
-        } else {
-          const text = String(msg.data ?? '');
-          host.deliver(conn.connId, text, false, Buffer.byteLength(text));
-        }
+        const text = String(msg.data ?? '');
+        const bytes = Math.max(Number(msg.bytes) || 0, Buffer.byteLength(text));
+        host.deliver(conn.connId, text, Boolean(msg.binary), bytes);
         return;
       }
       case 'close': {
@@ -216,6 +245,11 @@ export function createRouter({ registry, host, log }) {
     switch (msg.op) {
       case 'send':
         if (st.ws.readyState !== st.ws.OPEN) return;
+        if (st.ws.bufferedAmount > maxBufferedBytes) {
+          log.warn('cluster: a client does not read; terminating it', { sid: msg.sid, buffered: st.ws.bufferedAmount });
+          st.ws.terminate();
+          return;
+        }
         if (!st.joined && isWelcome(msg.data)) st.joined = true;
         st.ws.send(msg.data);
         return;
@@ -260,14 +294,21 @@ export function createRouter({ registry, host, log }) {
         keep.push(room);
       } else {
         hostedRooms.delete(room);
+        roomConns.delete(room);
         await registry.releaseLease(room);
       }
     }
+    for (const [room, conns] of roomConns) {
+      for (const connId of conns) if (!host.hasConn(connId)) conns.delete(connId);
+      if (conns.size === 0 && !hostedRooms.has(room)) roomConns.delete(room);
+    }
     for (const room of await registry.extendLeases(keep)) {
       // Another node took the room (we were cut off from Redis longer than the lease): two
-      // hosts now have it. Its peers here reconnect when their sockets next fail; say so.
-      log.error('cluster: lost the lease of a room this node hosts', { room });
+      // hosts have it now. Ours goes: its peers reconnect and find the other.
+      log.error('cluster: lost the lease of a room this node hosts; sending its peers to reconnect', { room });
       hostedRooms.delete(room);
+      for (const connId of roomConns.get(room) ?? []) host.closeConn(connId, RESTART_CODE, 'room host moved');
+      roomConns.delete(room);
     }
   }
   let ticking = false;
@@ -296,11 +337,17 @@ export function createRouter({ registry, host, log }) {
     message(sid, text, isBinary, bytes) {
       const st = edgeSockets.get(sid);
       if (!st) return false;
+      // A socket closing (refused at connect, say) delivers what it had queued: drop that.
+      if (st.ws.readyState !== st.ws.OPEN) return true;
       if (st.queue !== null) {
+        if (st.queue.length >= MAX_QUEUED_FRAMES) {
+          st.ws.close(1008, 'too many frames before the join was routed');
+          return true;
+        }
         st.queue.push([text, isBinary, bytes]);
         return true;
       }
-      const room = !st.joined && !isBinary ? joinRoom(text) : null;
+      const room = !st.joined && !isBinary && bytes <= maxFrameBytes ? joinRoom(text) : null;
       if (room !== null) {
         st.queue = [[text, isBinary, bytes]];
         route(sid, st, room);
@@ -311,10 +358,33 @@ export function createRouter({ registry, host, log }) {
       return true;
     },
 
-    /** A frame the local core sends to one of our sockets. */
-    sentLocally(sid, data) {
-      const st = edgeSockets.get(sid);
-      if (st && !st.joined && isWelcome(data)) st.joined = true;
+    /**
+     * A frame this process's core sends to a connection (ours or another edge's). A welcome
+     * pins an edge socket; and its room must be leased here: a room the core made without
+     * the lease (a join that raced the lease's release, or one that got past the routing)
+     * would be a second copy of a room hosted elsewhere, so that peer is sent to reconnect.
+     */
+    sent(connId, data) {
+      if (!isWelcome(data)) return;
+      const st = edgeSockets.get(connId);
+      if (st && st.hostNode === null) st.joined = true;
+      let room;
+      try {
+        room = JSON.parse(data).room;
+      } catch {
+        return;
+      }
+      if (typeof room !== 'string') return;
+      if (!roomConns.has(room)) roomConns.set(room, new Set());
+      roomConns.get(room).add(connId);
+      if (hostedRooms.has(room)) return;
+      hostedRooms.set(room, Date.now());
+      registry.hostOf(room).then((holder) => {
+        if (holder === self) return;
+        log.warn('cluster: a room made here is hosted elsewhere; sending its peer to reconnect', { room, holder });
+        hostedRooms.delete(room);
+        host.closeConn(connId, RESTART_CODE, 'room host moved');
+      }, (err) => log.warn('cluster: cannot check the lease of a room made here:', err.message));
     },
 
     /** One of our sockets closed. True when it was handed to another node (not the local core's). */
