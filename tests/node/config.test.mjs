@@ -193,3 +193,13 @@ test('a Janus URL and the topology hold reach the core config', () => {
   assert.throws(() => parse(['--janus', 'not a url'], {}), /must be a URL/);
   assert.equal(parse([], {}).serverOptions.config.janus, undefined);
 });
+
+test('a Redis password stays off the command line and out of messages; TURN without auth warns', () => {
+  assert.throws(() => parse(['--redis', 'redis://:hunter2@10.0.0.5:6379'], {}), (e) => /CHORUS_REDIS_URL/.test(e.message) && !e.message.includes('hunter2'));
+  assert.equal(parse([], { CHORUS_REDIS_URL: 'redis://:hunter2@10.0.0.5:6379' }).serverOptions.redis, 'redis://:hunter2@10.0.0.5:6379');
+  assert.throws(() => parse([], { CHORUS_REDIS_URL: 'http://:hunter2@x/' }), (e) => !e.message.includes('hunter2'));
+  const open = parse(['--turn-urls', 'turn:10.0.0.1:3478'], { CHORUS_TURN_SECRET: 't' });
+  assert.ok(open.warnings.some((w) => /relay through your TURN server/.test(w)));
+  const closed = parse(['--turn-urls', 'turn:10.0.0.1:3478', '--require-auth'], { CHORUS_TURN_SECRET: 't', CHORUS_AUTH_SECRET: 'x'.repeat(32) });
+  assert.ok(!closed.warnings.some((w) => /relay/.test(w)));
+});

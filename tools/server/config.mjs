@@ -208,6 +208,10 @@ export function parseConfig(argv, env = {}, io = {}) {
     }
     config.turn = { urls: parseTurnUrls(turnUrls), secret: turnSecret };
     set(config.turn, 'ttlSeconds', turnTtl);
+    if (!config.auth?.required) {
+      warnings.push('TURN credentials go to every client that joins, and joins need no token: '
+        + 'anyone who can reach this server can relay through your TURN server (--require-auth)');
+    }
   } else if (turnSecret !== undefined || turnTtl !== undefined) {
     throw new ConfigError('a TURN secret or TTL without TURN URLs: set CHORUS_TURN_URLS or --turn-urls');
   }
@@ -313,6 +317,17 @@ function parseWebSocketUrl({ value, from }) {
   return url.href;
 }
 
+/** The URL with its password (if any) blanked out, for messages and logs. */
+export function redactUrl(value) {
+  try {
+    const url = new URL(String(value).trim());
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 function parseRedisUrl({ value, from }) {
   let url;
   try {
@@ -321,7 +336,10 @@ function parseRedisUrl({ value, from }) {
     throw new ConfigError(`${from} must be a URL like redis://127.0.0.1:6379, got "${value}"`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`${from} must be a redis:// or rediss:// URL, got "${value}"`);
+    throw new ConfigError(`${from} must be a redis:// or rediss:// URL, got "${redactUrl(value)}"`);
+  }
+  if (url.password && from.startsWith('--')) {
+    throw new ConfigError(`${from} holds a password, which the command line shows to every user: set CHORUS_REDIS_URL instead`);
   }
   return value.trim();
 }

@@ -17,6 +17,7 @@ import { createStaticHandler } from './static.mjs';
 import { startRegistry } from './cluster/registry.mjs';
 import { createRouter } from './cluster/router.mjs';
 import { watchJanus } from './janus-probe.mjs';
+import { redactUrl } from './config.mjs';
 import { toLogger } from './log.mjs';
 import { createOpsHandler } from './metrics.mjs';
 import { drainSockets, RESTART_CLOSE_CODE, RESTART_CLOSE_REASON } from './drain.mjs';
@@ -362,7 +363,7 @@ export async function startServer(options = {}) {
     } catch (err) {
       core.delete();
       core = null;
-      throw new Error(`cannot reach Redis at ${redis}: ${err.message}`);
+      throw new Error(`cannot reach Redis at ${redactUrl(redis)}: ${err.message}`);
     }
   }
 
