@@ -19,7 +19,8 @@ async function startNode(redisUrl, extraArgs = []) {
   const port = await freePort(HOST);
   const child = spawn(process.execPath, [CLI, '--port', String(port), '--host', HOST, '--redis', redisUrl, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CHORUS_LOG_FORMAT: 'json', CHORUS_LOG_LEVEL: 'warn' },
+    // One resume key for the cluster: a peer resumes on another process by proving its seat.
+    env: { ...process.env, CHORUS_LOG_FORMAT: 'json', CHORUS_LOG_LEVEL: 'warn', CHORUS_RESUME_KEY: 'cluster-test-key' },
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -170,6 +171,10 @@ describe('scale-out over Redis', () => {
     const b2 = await connect(p2);
     const rb = await rejoin(b2, room, 'B', wb);
     assert.equal(rb.peerId, wb.peerId);
+    // Knowing a peer id is not enough to take its seat on the new host.
+    const thief = await connect(p2);
+    thief.send({ type: 'join', v: 1, room, name: 'T', resume: { peerId: wa.peerId, secret: wb.secret } });
+    assert.equal((await thief.next('error')).code, 'resume-rejected');
     const a2 = await connect(p2);
     const ra = await rejoin(a2, room, 'A', wa);
     assert.equal(ra.peerId, wa.peerId);

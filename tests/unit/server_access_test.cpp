@@ -265,3 +265,50 @@ TEST_CASE("counters follow the traffic", "[server][metrics]") {
   CHECK(c.errors.at(chorus::ErrorCode::BadJson) == 1);
   CHECK(h.server.seat_count() == 2);
 }
+
+TEST_CASE("after a restart only the seat's owner resumes it, with its role and identity", "[server][auth][resume]") {
+  // Two machines with the same token secret: the second stands for a restarted process or
+  // another process of a cluster that takes the room over.
+  Harness first(auth_config());
+  clocked(first);
+  Json w = first.join(1, "r", "Ann", {{"token", token({{"role", "teacher"}, {"exp", 1700000060}})}});
+  REQUIRE(w["type"] == "welcome");
+  Json other = first.join(2, "r", "Bob", {{"token", token({{"sub", "bob"}})}});
+  REQUIRE(other["type"] == "welcome");
+
+  Harness second(auth_config());
+  second.server.set_wall_clock(kUnixMs + 3600 * 1000);  // Ann's token expired meanwhile
+  // Bob knows Ann's peer id (every member does) but not her secret.
+  Json forged = second.join(3, "r", "Mallory",
+                            {{"token", token({{"sub", "bob"}, {"exp", 1800000000}})},
+                             {"resume", {{"peerId", w["peerId"]}, {"secret", other["secret"]}}}});
+  CHECK(forged["code"] == "resume-rejected");
+  Json made_up = second.join(4, "r", "Mallory",
+                             {{"resume", {{"peerId", w["peerId"]}, {"secret", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}}});
+  CHECK(made_up["code"] == "resume-rejected");
+  // Ann's own secret: her seat, her role and identity, without a valid token.
+  Json back = second.join(5, "r", "Ann",
+                          {{"token", token({{"role", "teacher"}, {"exp", 1700000060}})},
+                           {"resume", {{"peerId", w["peerId"]}, {"secret", w["secret"]}}}});
+  REQUIRE(back["type"] == "welcome");
+  CHECK(back["peerId"] == w["peerId"]);
+  CHECK(back["role"] == "teacher");
+  CHECK(back["identity"] == "alice");
+  CHECK(back["secret"] == w["secret"]);
+  // Her secret does not open a seat of the same id in another room.
+  Json elsewhere = second.join(6, "other-room", "Ann", {{"resume", {{"peerId", w["peerId"]}, {"secret", w["secret"]}}}});
+  CHECK(elsewhere["code"] == "resume-rejected");
+}
+
+TEST_CASE("a configured resumeKey is used; without any key a restart takes resumes on trust", "[server][resume]") {
+  Harness a(ServerConfig::from_json({{"resumeKey", "k1"}}));
+  Json w = a.join(1, "r", "A");
+  Harness b(ServerConfig::from_json({{"resumeKey", "k1"}}));
+  CHECK(b.join(1, "r", "A", {{"resume", {{"peerId", w["peerId"]}, {"secret", w["secret"]}}}})["type"] == "welcome");
+  Harness c(ServerConfig::from_json({{"resumeKey", "k2"}}));
+  CHECK(c.join(1, "r", "A", {{"resume", {{"peerId", w["peerId"]}, {"secret", w["secret"]}}}})["code"] == "resume-rejected");
+  Harness plain;
+  Json p = plain.join(1, "r", "A", {{"resume", {{"peerId", "someone123"}, {"secret", "0123456789abcdef0123"}}}});
+  CHECK(p["type"] == "welcome");
+  CHECK(p["peerId"] == "someone123");
+}

@@ -51,6 +51,9 @@ Rooms and messages
 Access
   --auth-secret-file PATH, or CHORUS_AUTH_SECRET
                                        HS256 key of join tokens (tools/mint-token.mjs)
+  --resume-key-file PATH, or CHORUS_RESUME_KEY
+                                       key of resume secrets, the same on every process of
+                                       a cluster (default: derived from the auth secret)
   --require-auth, CHORUS_REQUIRE_AUTH=1
                                        refuse joins without a valid token
 ICE and TURN
@@ -97,7 +100,7 @@ const PARSE_OPTIONS = {
   port: str, host: str, 'log-format': str, 'log-level': str, 'shutdown-timeout-ms': str,
   'max-peers': str, 'max-message-bytes': str, 'max-rooms': str, 'max-connections-per-ip': str,
   'messages-per-second': str, 'message-burst': str, 'allowed-origins': str,
-  'auth-secret-file': str, 'require-auth': bool,
+  'auth-secret-file': str, 'require-auth': bool, 'resume-key-file': str,
   'ice-servers': str, 'turn-urls': str, 'turn-secret-file': str, 'turn-ttl': str,
   redis: str, janus: str, 'ping-interval-ms': str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
   help: { type: 'boolean', short: 'h' },
@@ -188,6 +191,8 @@ export function parseConfig(argv, env = {}, io = {}) {
   if (ice) config.iceServers = parseIceServers(ice);
 
   const authSecret = secret('auth-secret-file', 'CHORUS_AUTH_SECRET');
+  const resumeKey = secret('resume-key-file', 'CHORUS_RESUME_KEY');
+  if (resumeKey !== undefined) config.resumeKey = resumeKey;
   const requireAuth = boolean('require-auth', 'CHORUS_REQUIRE_AUTH') ?? false;
   if (requireAuth && authSecret === undefined) {
     throw new ConfigError('--require-auth needs a token key: set CHORUS_AUTH_SECRET or use --auth-secret-file PATH');

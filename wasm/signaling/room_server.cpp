@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "common/hmac.hpp"
 #include "signaling/access_token.hpp"
+#include "signaling/seat_secret.hpp"
 
 namespace chorus {
 
@@ -49,6 +51,11 @@ ServerConfig ServerConfig::from_json(const Json& config) {
     if (auto secret = get_string(*auth, "secret")) c.auth_secret = *secret;
     // `required` without a secret could never admit anyone: it needs the secret.
     c.auth_required = !c.auth_secret.empty() && get_bool(*auth, "required").value_or(true);
+  }
+  c.resume_key = get_string(config, "resumeKey").value_or("");
+  if (c.resume_key.empty() && !c.auth_secret.empty()) {
+    // Every process of a cluster shares the token secret, so it can share this key too.
+    c.resume_key = digest_bytes(hmac_sha256(c.auth_secret, "chorus-rtc resume key"));
   }
   if (const Json* turn = find_field(config, "turn"); turn != nullptr && turn->is_object()) {
     c.turn = TurnConfig::from_json(*turn);
@@ -239,7 +246,7 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
 
   if (join.resume && room != nullptr && room->seats.count(join.resume->peer_id) != 0) {
     Seat& seat = room->seats[join.resume->peer_id];
-    if (seat.secret != join.resume->secret) {
+    if (!constant_time_equal(seat.secret, join.resume->secret)) {
       return send_error(conn, ErrorCode::ResumeRejected,
                         "peer id " + join.resume->peer_id + " belongs to someone else", "join");
     }
@@ -259,9 +266,22 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     welcome.resumed = true;
     announce = false;
   } else {
-    // A new seat (or one the server cannot honour from memory): the token is checked now.
-    auto admission = admit(conn, c, join);
-    if (!admission) return;
+    // A new seat, or one the server cannot honour from memory (after a restart or a
+    // failover). With a resume key, such a resume proves itself and brings back its role and
+    // identity (its token was checked when the seat was made, and may have expired since);
+    // without one it is taken on trust. A new seat's token is checked now.
+    std::optional<Admission> admission;
+    if (join.resume && !config_.resume_key.empty()) {
+      auto claims = verify_seat_secret(config_.resume_key, join.room, join.resume->peer_id, join.resume->secret);
+      if (!claims) {
+        return refuse(conn, c, ErrorCode::ResumeRejected,
+                      "the resume secret is not that of peer " + join.resume->peer_id + "; join afresh", "join");
+      }
+      admission = Admission{claims->role, claims->identity};
+    } else {
+      admission = admit(conn, c, join);
+      if (!admission) return;
+    }
     if (room == nullptr && rooms_.size() >= config_.limits.max_rooms) {
       return send_error(conn, ErrorCode::TooManyRooms,
                         "this server holds its maximum of " + std::to_string(config_.limits.max_rooms) +
@@ -281,12 +301,12 @@ void RoomServer::on_join(ConnId conn, Conn& c, p::Join join) {
     if (room == nullptr) room = &make_room(join.room, join.policy);
     // A resume the server cannot honour from memory (it restarted) still gets its id back
     // when the id is free, so the other peers' connections stay valid.
-    if (join.resume) {
-      welcome.peer_id = join.resume->peer_id;
-      welcome.secret = join.resume->secret;
+    welcome.peer_id = join.resume ? join.resume->peer_id : new_peer_id(*room);
+    if (!config_.resume_key.empty()) {
+      welcome.secret = make_seat_secret(config_.resume_key, join.room, welcome.peer_id,
+                                        {admission->role, admission->identity});
     } else {
-      welcome.peer_id = new_peer_id(*room);
-      welcome.secret = random_.token(24);
+      welcome.secret = join.resume ? join.resume->secret : random_.token(24);
     }
     room->seats[welcome.peer_id] =
         Seat{join.name, admission->role, admission->identity, welcome.secret, conn, 0, {}, 0};

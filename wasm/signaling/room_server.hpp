@@ -53,6 +53,10 @@ struct ServerConfig {
   // (dispatcher, teacher) are refused whenever a secret is set.
   std::string auth_secret;
   bool auth_required = false;
+  // Resume secrets any process can check (config `resumeKey`; derived from `auth.secret` when
+  // only that is set): signaling/seat_secret.hpp. Without one, a resume of a seat this process
+  // does not know is taken on trust.
+  std::string resume_key;
   TurnConfig turn;
   AbuseLimits limits;
   // The media server (config `janus: {url, sfu, mcu}`): with a URL, rooms may use Janus's
