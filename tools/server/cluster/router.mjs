@@ -77,7 +77,13 @@ export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 
   function toHost(st, sid, msg) {
     registry.send(st.hostNode, { ...msg, edge: self, sid }).then((delivered) => {
       if (!delivered && st.hostNode !== null) hostGone(st.hostNode);
-    }, (err) => log.warn('cluster: sending to a host failed:', err.message));
+    }, (err) => {
+      // A lost frame would leave a hole in the socket's signaling (an offer without its
+      // candidates): the client reconnects and resumes instead.
+      if (st.ws.readyState !== st.ws.OPEN) return;
+      log.warn('cluster: sending to a host failed; the client reconnects', { sid, err: err.message });
+      st.ws.close(RESTART_CODE, 'scale-out link failed');
+    });
   }
 
   /**
@@ -199,7 +205,13 @@ export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 
     }
     ping() { this.isAlive = true; } // its edge pings the real socket
     #post(msg) {
-      registry.send(this.edge, msg).catch((err) => log.warn('cluster: sending to an edge failed:', err.message));
+      registry.send(this.edge, msg).catch((err) => {
+        // As above, from this side: the peer is taken as dropped and may resume.
+        if (this.readyState !== 1) return;
+        log.warn('cluster: sending to an edge failed; dropping its connection', { err: err.message });
+        this.readyState = 3;
+        this.#forget(1006);
+      });
     }
   }
 
