@@ -69,6 +69,23 @@ describe('scale-out over Redis', () => {
     return c;
   };
 
+  /**
+   * Two processes; A joins on p1 (so p1 hosts the room), B on p2 (its socket is handed to p1).
+   * Resolves once A has heard of B.
+   */
+  async function pairOnTwoNodes(extraArgs = []) {
+    const p1 = await startNode(redis.url, extraArgs);
+    const p2 = await startNode(redis.url, extraArgs);
+    nodes.push(p1, p2);
+    const room = freshRoom();
+    const a = await connect(p1);
+    const b = await connect(p2);
+    const wa = await a.join(room, 'A');
+    const wb = await b.join(room, 'B');
+    await a.next('peer-joined');
+    return { p1, p2, room, a, b, wa, wb };
+  }
+
   before(async () => {
     redis = await startRedis();
   });
@@ -131,14 +148,7 @@ describe('scale-out over Redis', () => {
 
   test('a socket handed to another process lives on past the WebSocket ping period', async () => {
     // Short ping periods: both the host's liveness loop and the edge's see several rounds.
-    const [p1, p2] = [await startNode(redis.url, ['--ping-interval-ms', '200']), await startNode(redis.url, ['--ping-interval-ms', '200'])];
-    nodes.push(p1, p2);
-    const room = freshRoom();
-    const a = await connect(p1);
-    const b = await connect(p2);
-    const wa = await a.join(room, 'A'); // host: p1; b's socket is handed over to it
-    const wb = await b.join(room, 'B');
-    await a.next('peer-joined');
+    const { p1, p2, a, b, wa, wb } = await pairOnTwoNodes(['--ping-interval-ms', '200']);
     await sleep(1500);
     assert.equal(b.closed, null);
     assert.equal(a.closed, null);
@@ -150,14 +160,7 @@ describe('scale-out over Redis', () => {
   });
 
   test('when the process hosting a room dies, its peers reconnect to another and the room re-forms', async () => {
-    const [p1, p2] = [await startNode(redis.url), await startNode(redis.url)];
-    nodes.push(p1, p2);
-    const room = freshRoom();
-    const a = await connect(p1);
-    const b = await connect(p2);
-    const wa = await a.join(room, 'A'); // A's join makes p1 the room's host
-    const wb = await b.join(room, 'B'); // B is on p2, its socket handed to p1
-    await a.next('peer-joined');
+    const { p1, p2, room, a, b, wa, wb } = await pairOnTwoNodes();
 
     const killedAt = Date.now();
     await p1.kill('SIGKILL');
@@ -195,14 +198,7 @@ describe('scale-out over Redis', () => {
   });
 
   test('an edge process that dies leaves its peers away (resumable), not gone', async () => {
-    const [p1, p2] = [await startNode(redis.url), await startNode(redis.url)];
-    nodes.push(p1, p2);
-    const room = freshRoom();
-    const a = await connect(p1);
-    const b = await connect(p2);
-    const wa = await a.join(room, 'A'); // host: p1
-    const wb = await b.join(room, 'B'); // edge: p2
-    await a.next('peer-joined');
+    const { p1, p2, room, a, b, wa, wb } = await pairOnTwoNodes(); // host p1, edge p2
     await p2.kill('SIGKILL');
     await b.waitClose();
     // B comes back through p1 within the resume grace: A never hears it left.
@@ -217,14 +213,7 @@ describe('scale-out over Redis', () => {
   });
 
   test('a graceful shutdown (SIGTERM) hands the room to another process', async () => {
-    const [p1, p2] = [await startNode(redis.url), await startNode(redis.url)];
-    nodes.push(p1, p2);
-    const room = freshRoom();
-    const a = await connect(p1);
-    const b = await connect(p2);
-    const wa = await a.join(room, 'A'); // host: p1
-    const wb = await b.join(room, 'B');
-    await a.next('peer-joined');
+    const { p1, p2, room, a, b, wa, wb } = await pairOnTwoNodes();
     p1.kill('SIGTERM');
     assert.equal((await a.waitClose()).code, 1012);
     assert.equal((await b.waitClose()).code, 1012);
