@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestClient, HOST, sleep } from './helpers.mjs';
+import Redis from 'ioredis';
 import { startRedis } from '../../tools/redis/redis.mjs';
 import { freePort } from '../../tools/lib/private-process.mjs';
 
@@ -157,6 +158,24 @@ describe('scale-out over Redis', () => {
     assert.equal(a.queue.filter((m) => m.type === 'peer-left').length, 0);
     await Promise.all([a, b].map((x) => x.close()));
     await Promise.all([p1.kill('SIGTERM'), p2.kill('SIGTERM')]);
+  });
+
+  test('a subscription Redis cut off (frames lost) sends the handed-over sockets to resume', async () => {
+    const { p2, room, a, b, wa, wb } = await pairOnTwoNodes();
+    const admin = new Redis(redis.url);
+    try {
+      // What Redis does to a subscriber that falls behind (client-output-buffer-limit pubsub).
+      await admin.client('KILL', 'TYPE', 'pubsub');
+    } finally {
+      admin.disconnect();
+    }
+    assert.equal((await b.waitClose(5000)).code, 1012);
+    const b2 = await connect(p2);
+    const rb = await rejoin(b2, room, 'B', wb);
+    assert.equal(rb.peerId, wb.peerId);
+    b2.send({ type: 'signal', to: wa.peerId, kind: 'offer', sdp: 'after the gap' });
+    assert.equal((await a.next((m) => m.type === 'signal' && m.sdp === 'after the gap')).from, wb.peerId);
+    await Promise.all([a, b2].map((x) => x.close()));
   });
 
   test('when the process hosting a room dies, its peers reconnect to another and the room re-forms', async () => {

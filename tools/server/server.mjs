@@ -358,6 +358,7 @@ export async function startServer(options = {}) {
     try {
       const registry = await startRegistry({
         url: redis, nodeId: options.nodeId, log, onMessage: (msg) => router?.onMessage(msg),
+        onInboxGap: () => router?.inboxGap(),
       });
       router = createRouter({ registry, host, log, maxBufferedBytes, maxFrameBytes: coreConfig.maxMessageBytes ?? 65536 });
     } catch (err) {

@@ -35,11 +35,12 @@ const LUA_DROP = `if redis.call('GET', KEYS[1]) == ARGV[1] then
  * @param {string} [options.nodeId]     default: 12 random hex characters
  * @param {string} [options.prefix='chorus:']
  * @param {(msg: object) => void} options.onMessage  a message for this node
+ * @param {() => void} [options.onInboxGap]  our inbox was cut off and is back: messages were lost
  * @param {{info: Function, warn: Function, error: Function}} options.log
  * @returns {Promise<Registry>}
  */
 export async function startRegistry({
-  url, nodeId = randomBytes(6).toString('hex'), prefix = 'chorus:', onMessage, log,
+  url, nodeId = randomBytes(6).toString('hex'), prefix = 'chorus:', onMessage, onInboxGap = () => {}, log,
   heartbeatMs = DEFAULT_HEARTBEAT_MS, nodeTtlMs = DEFAULT_NODE_TTL_MS,
   leaseTtlMs = DEFAULT_LEASE_TTL_MS,
 }) {
@@ -71,6 +72,16 @@ export async function startRegistry({
     }
   });
   await sub.subscribe(inbox);
+  // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is lost
+  // (Redis also cuts off a subscriber that falls behind: client-output-buffer-limit pubsub).
+  let subscribed = true;
+  sub.on('close', () => { subscribed = false; });
+  sub.on('ready', () => {
+    if (subscribed) return;
+    subscribed = true;
+    log.warn('cluster: our inbox was cut off; frames sent to us meanwhile are lost');
+    onInboxGap();
+  });
 
   /** Nodes a PUBLISH found without a listener: dead, even while their key lives on. */
   const gone = new Map(); // id -> until (ms)

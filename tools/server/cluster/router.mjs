@@ -409,6 +409,24 @@ export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 
       return true;
     },
 
+    /**
+     * Our inbox lost messages (Redis cut our subscription off): every stream of frames that
+     * crosses it may have a hole. Handed-over sockets reconnect; hosted remote connections
+     * count as dropped, so their peers resume.
+     */
+    inboxGap() {
+      for (const st of edgeSockets.values()) {
+        if (st.hostNode === null) continue;
+        st.hostNode = null;
+        st.ws.close(RESTART_CODE, 'scale-out link lost frames');
+      }
+      for (const [key, conn] of remoteConns) {
+        remoteConns.delete(key);
+        conn.socket.readyState = 3;
+        host.dropped(conn.connId, 1006);
+      }
+    },
+
     /** Every WebSocket connected to this node, handed over or not. */
     localSockets() {
       return [...edgeSockets.values()].map((st) => st.ws);
