@@ -492,6 +492,11 @@ async function main() {
       fs.copyFileSync(s.logFile, keep);
       log(`server ${s.i} log (${report.serverLogLines[s.i]} lines) kept in ${keep}`);
     }
+    if (redis?.pid && fs.existsSync(path.join(tmp, 'redis.log'))) {
+      const keep = path.join(os.tmpdir(), `chorus-load-redis-${process.pid}.log`);
+      fs.copyFileSync(path.join(tmp, 'redis.log'), keep);
+      log(`redis log kept in ${keep}`);
+    }
   }
   if (opt.profile) {
     for (const s of servers) {
