@@ -13,8 +13,10 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 
 const DEFAULT_HEARTBEAT_MS = 1000;
-const DEFAULT_NODE_TTL_MS = 3000;
-const DEFAULT_LEASE_TTL_MS = 6000;
+// A node whose event loop lags (overloaded, not dead) must not be taken for dead: its key lives
+// 6 heartbeats. A real death is noticed sooner, by a PUBLISH that nobody receives.
+const DEFAULT_NODE_TTL_MS = 6000;
+const DEFAULT_LEASE_TTL_MS = 10000;
 
 // Compare-and-act on a room lease: only the holder may extend or drop it, and a dead holder's
 // lease may be dropped only while it is still that holder's (another node may have taken it).

@@ -178,7 +178,7 @@ export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 
       this.OPEN = 1;
       this.readyState = 1;
       this.bufferedAmount = 0; // the edge watches its own socket's buffer
-      this.isAlive = true;     // and its liveness
+      this.remote = true;      // and its liveness: the host's liveness sweep skips it
     }
     send(data) {
       if (this.readyState === 1) this.#post({ op: 'send', sid: this.sid, data });
@@ -203,7 +203,6 @@ export function createRouter({ registry, host, log, maxBufferedBytes = 8 * 1024 
       remoteConns.delete(key);
       queueMicrotask(() => host.dropped(conn.connId, code));
     }
-    ping() { this.isAlive = true; } // its edge pings the real socket
     #post(msg) {
       registry.send(this.edge, msg).catch((err) => {
         // As above, from this side: the peer is taken as dropped and may resume.
