@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { freePort, startPrivate } from '../lib/private-process.mjs';
+import { freePort, serveUntilSignal, startPrivate } from '../lib/private-process.mjs';
 
 export { freePort };
 
@@ -419,20 +419,7 @@ async function main() {
   if (janus.adminUrl) console.log(`Admin API: ${janus.adminUrl} (subprotocol janus-admin-protocol), admin_secret ${janus.adminSecret}`);
   if (janus.note) console.log(`note: ${janus.note}`);
   console.log(`config, certificate and log in ${janus.dir} (log: ${janus.logPath})`);
-  let stopping = false;
-  const quit = async () => {
-    if (stopping) return;
-    stopping = true;
-    await janus.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', quit);
-  process.on('SIGTERM', quit);
-  const r = await janus.exited;
-  if (!stopping) {
-    console.error(`janus exited: ${JSON.stringify(r)}; log tail:\n${janus.log().split('\n').slice(-20).join('\n')}`);
-    process.exit(1);
-  }
+  await serveUntilSignal('janus', janus);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -85,3 +85,26 @@ export function startPrivate(command, args, { asNobody = false, ownedByNobody = 
     },
   };
 }
+
+/**
+ * A launcher's CLI: keeps the server running until SIGINT or SIGTERM, then stops it and exits
+ * 0; if the server dies by itself, prints `name` and the tail of its log and exits 1.
+ * @param {string} name
+ * @param {{stop: () => Promise<unknown>, exited: Promise<unknown>, log: () => string}} server
+ */
+export async function serveUntilSignal(name, server) {
+  let stopping = false;
+  const quit = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', quit);
+  process.on('SIGTERM', quit);
+  const r = await server.exited;
+  if (!stopping) {
+    console.error(`${name} exited: ${JSON.stringify(r)}; log tail:\n${server.log().split('\n').slice(-20).join('\n')}`);
+    process.exit(1);
+  }
+}

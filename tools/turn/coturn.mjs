@@ -28,7 +28,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPrivate } from '../lib/private-process.mjs';
+import { serveUntilSignal, startPrivate } from '../lib/private-process.mjs';
 
 export const TURNSERVER = process.env.CHORUS_TURNSERVER || '/usr/bin/turnserver';
 
@@ -327,20 +327,7 @@ async function main() {
   console.log(`coturn (pid ${turn.pid}) listening: ${turn.urls.join(' ')}`);
   console.log(`config, db and log in ${turn.dir} (log: ${turn.logPath})`);
   console.log(`signaling server config: "turn": ${JSON.stringify({ urls: [turn.url], secret: '<contents of ' + secretFile + '>', ttlSeconds: 86400 })}`);
-  let stopping = false;
-  const quit = async () => {
-    if (stopping) return;
-    stopping = true;
-    await turn.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', quit);
-  process.on('SIGTERM', quit);
-  const r = await turn.exited;
-  if (!stopping) {
-    console.error(`turnserver exited: ${JSON.stringify(r)}; log tail:\n${turn.log().split('\n').slice(-15).join('\n')}`);
-    process.exit(1);
-  }
+  await serveUntilSignal('turnserver', turn);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
