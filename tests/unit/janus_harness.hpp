@@ -1,6 +1,8 @@
 // A scripted Janus for the JanusSession tests: the test plays Janus (it reads what the session
 // sent and answers with frames written as the Janus docs show them) and the glue (it reports
 // what the peer connections did). Everything the session outputs is kept, in order.
+// BasicHarness<M> drives any machine that owns a Janus session with the same calls (handle,
+// handle_socket_message, handle_timeout, poll, next_timeout): ServerMedia's tests use it too.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,6 +11,7 @@
 #include <deque>
 #include <iostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/json.hpp"
@@ -24,11 +27,14 @@ using chorus::janus::JanusSession;
 
 constexpr std::uint64_t kSessionId = 4000000001ULL;
 
-class Harness {
+template <typename Machine>
+class BasicHarness {
  public:
-  explicit Harness(chorus::janus::SessionConfig config = {}) : session(config) {}
+  template <typename Config>
+  explicit BasicHarness(Config config) : session(std::move(config)) {}
+  BasicHarness() = default;
 
-  JanusSession session;
+  Machine session;
   double now = 0;
   std::vector<Json> events;   // every event, in order
   std::vector<Json> actions;  // every action except janus-send, in order
@@ -43,7 +49,7 @@ class Harness {
         continue;
       }
       if ((*out)["action"] == "janus-send") {
-        auto m = chorus::parse_json((*out)["data"].get<std::string>());
+        auto m = chorus::parse_json((*out)["data"].template get<std::string>());
         REQUIRE(m);
         sent.push_back(*m);
       } else {
@@ -97,7 +103,12 @@ class Harness {
 
   // ---- Janus's side, as its docs write it ----
   // The session's id once it has one (a replayed recording brings its own), else ours.
-  Json sid() const { return session.session_id().is_null() ? Json(kSessionId) : session.session_id(); }
+  Json sid() const {
+    if constexpr (std::is_same_v<Machine, JanusSession>) {
+      if (!session.session_id().is_null()) return session.session_id();
+    }
+    return kSessionId;
+  }
   void success(const Json& req, Json data) {
     frame({{"janus", "success"}, {"session_id", sid()}, {"transaction", req["transaction"]},
            {"data", std::move(data)}});
@@ -142,14 +153,16 @@ class Harness {
 
   // connect -> socket open -> create -> success: the session is ready.
   void open() {
-    session.connect(now);
+    if constexpr (std::is_same_v<Machine, JanusSession>) session.connect(now);
     pump();
     REQUIRE(last_action()["action"] == "janus-open-socket");
     input({{"type", "janus-socket-open"}});
     Json create = take("create");
     CHECK(!create.contains("session_id"));
     success(create, {{"id", kSessionId}});
-    REQUIRE(session.state() == JanusSession::State::Ready);
+    if constexpr (std::is_same_v<Machine, JanusSession>) {
+      REQUIRE(session.state() == JanusSession::State::Ready);
+    }
   }
   // Answers the pending attach for `pc` with handle id `handle`.
   void attach(std::uint64_t handle, const std::string& plugin) {
@@ -201,6 +214,8 @@ class Harness {
     actions.clear();
   }
 };
+
+using Harness = BasicHarness<JanusSession>;
 
 inline Json offer(const std::string& sdp) { return {{"type", "offer"}, {"sdp", sdp}}; }
 inline Json answer_jsep(const std::string& sdp) { return {{"type", "answer"}, {"sdp", sdp}}; }

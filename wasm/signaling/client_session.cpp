@@ -80,6 +80,21 @@ void ClientSession::handle(const Json& input, double now_ms) {
     for (auto& [id, peer] : peers_) peer.negotiation.on_local_tracks_changed(*this);
     return;
   }
+  if (t == "send-media-path") {
+    // From the media-server core (ServerMedia): where we take `to`'s media from.
+    auto to = get_string(input, "to");
+    auto path = get_string(input, "path");
+    auto using_it = get_bool(input, "using");
+    if (!to || peers_.count(*to) == 0 || !path || (*path != "mesh" && *path != "server") || !using_it) {
+      return error_event(ErrorCode::BadMessage, "send-media-path needs a known `to`, `path` and `using`", false);
+    }
+    p::Signal m;
+    m.peer = *to;
+    m.kind = p::SignalKind::MediaPath;
+    m.path_server = *path == "server";
+    m.path_using = *using_it;
+    return signal(std::move(m));
+  }
   if (t == "broadcast") {
     const Json* data = find_field(input, "data");
     if (data == nullptr) return error_event(ErrorCode::BadMessage, "broadcast needs `data`", false);
@@ -275,6 +290,12 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
     auto it = peers_.find(s->peer);
     if (it == peers_.end()) return;
     it->second.confirm_deadline.reset();  // it talks, so it is there
+    if (s->kind == p::SignalKind::MediaPath) {
+      // Not the negotiation's: the media-server core (ServerMedia) acts on it.
+      event({{"event", "media-path"}, {"from", s->peer}, {"path", s->path_server ? "server" : "mesh"},
+             {"using", s->path_using}});
+      return;
+    }
     it->second.negotiation.on_remote_signal(*s, *this, ice_servers_);
   } else if (auto* b = std::get_if<p::Broadcast>(&message)) {
     event({{"event", "broadcast"}, {"from", b->from}, {"data", b->data}});
@@ -331,7 +352,8 @@ void ClientSession::on_welcome(p::Welcome w, double now_ms) {
   set_state(State::Joined);
   // The seat's role and identity as the server decided them (an access token may set both).
   Json joined = {{"event", "joined"}, {"peerId", peer_id_}, {"room", room_},
-                 {"peers", peers},    {"resumed", !first}, {"role", p::to_string(w.role)}};
+                 {"peers", peers},    {"resumed", !first}, {"role", p::to_string(w.role)},
+                 {"iceServers", ice_servers_}};
   if (w.identity) joined["identity"] = *w.identity;
   event(std::move(joined));
   // Who talks now: a late joiner learns it here, a resumed one what changed while it was away.

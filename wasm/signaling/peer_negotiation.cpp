@@ -68,6 +68,8 @@ void PeerNegotiation::on_remote_signal(const p::Signal& signal, PeerSink& sink,
     case p::SignalKind::EndOfCandidates:
       on_remote_candidate(Json(nullptr), sink);
       break;
+    case p::SignalKind::MediaPath:
+      break;  // the client session hands it to the media-server core
   }
 }
 

@@ -66,6 +66,7 @@ std::optional<SignalKind> signal_kind_from(std::string_view s) {
   if (s == "answer") return SignalKind::Answer;
   if (s == "candidate") return SignalKind::Candidate;
   if (s == "end-of-candidates") return SignalKind::EndOfCandidates;
+  if (s == "media-path") return SignalKind::MediaPath;
   return std::nullopt;
 }
 
@@ -79,7 +80,9 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
   s.peer = *peer;
   auto kind_name = get_string(obj, "kind");
   auto kind = kind_name ? signal_kind_from(*kind_name) : std::nullopt;
-  if (!kind) return bad("signal `kind` must be offer, answer, candidate or end-of-candidates", "signal");
+  if (!kind) {
+    return bad("signal `kind` must be offer, answer, candidate, end-of-candidates or media-path", "signal");
+  }
   s.kind = *kind;
   switch (s.kind) {
     case SignalKind::Offer:
@@ -103,6 +106,16 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
     }
     case SignalKind::EndOfCandidates:
       break;
+    case SignalKind::MediaPath: {
+      auto path = get_string(obj, "path");
+      auto using_it = get_bool(obj, "using");
+      if (!path || (*path != "mesh" && *path != "server") || !using_it) {
+        return bad("media-path needs `path` (mesh or server) and a boolean `using`", "signal");
+      }
+      s.path_server = *path == "server";
+      s.path_using = *using_it;
+      break;
+    }
   }
   return s;
 }
@@ -182,6 +195,10 @@ Json signal_json(const Signal& s, const char* peer_key) {
       break;
     case SignalKind::EndOfCandidates:
       break;
+    case SignalKind::MediaPath:
+      out["path"] = s.path_server ? "server" : "mesh";
+      out["using"] = s.path_using;
+      break;
   }
   return out;
 }
@@ -231,6 +248,7 @@ std::string_view to_string(SignalKind kind) {
     case SignalKind::Answer: return "answer";
     case SignalKind::Candidate: return "candidate";
     case SignalKind::EndOfCandidates: return "end-of-candidates";
+    case SignalKind::MediaPath: return "media-path";
   }
   return "offer";
 }

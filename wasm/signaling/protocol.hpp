@@ -65,7 +65,9 @@ struct IceCandidate {
   std::optional<std::string> username_fragment;
 };
 
-enum class SignalKind { Offer, Answer, Candidate, EndOfCandidates };
+// MediaPath: where the sender takes the addressee's media from during a topology change
+// (docs/protocol.md, "Topology"): `path` mesh|server and whether it uses it yet.
+enum class SignalKind { Offer, Answer, Candidate, EndOfCandidates, MediaPath };
 std::string_view to_string(SignalKind kind);
 
 // A relayed signal. `peer` is the addressee (`to`) client->server and the sender (`from`)
@@ -75,6 +77,8 @@ struct Signal {
   SignalKind kind = SignalKind::Offer;
   std::string sdp;            // offer, answer
   IceCandidate candidate;     // candidate
+  bool path_server = false;   // media-path: path is "server" (else "mesh")
+  bool path_using = false;    // media-path: `using`
 };
 
 struct Resume {
