@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C++ core natively (build/native: unit tests) and to WebAssembly (build/wasm ->
-# dist/chorus-core.{mjs,wasm} for browsers, dist/chorus-server.{mjs,wasm} for the server).
+# dist/chorus-core.{mjs,wasm} for browsers, dist/chorus-media.{mjs,wasm} loaded by rooms that
+# leave the mesh, dist/chorus-server.{mjs,wasm} for the server).
 # Incremental: configure runs once, then only changed files build.
 # Usage: tools/build.sh [native|wasm|asan|fuzz|all]   (default all = every one of them)
 #   asan: build/asan, the unit tests under ASan + UBSan

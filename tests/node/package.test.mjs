@@ -48,7 +48,7 @@ async function nodeEval(code) {
 
 test('the tarball holds the runtime files and nothing from the source tree', () => {
   const files = new Set(packed.files.map((f) => f.path));
-  for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'dist/chorus-server.mjs', 'dist/chorus-server.wasm', 'js-glue/index.js',
+  for (const f of ['package.json', 'dist/chorus-core.mjs', 'dist/chorus-core.wasm', 'dist/chorus-media.mjs', 'dist/chorus-media.wasm', 'dist/chorus-server.mjs', 'dist/chorus-server.wasm', 'js-glue/index.js',
     'js-glue/index.d.ts', 'dist/chorus-opus.mjs', 'dist/chorus-opus.wasm', 'js-glue/opus.js', 'js-glue/opus.d.ts', 'tools/server/server.mjs', 'tools/server/static.mjs', 'tools/server/cli.mjs']) {
     assert.ok(files.has(f), `missing ${f}`);
   }
