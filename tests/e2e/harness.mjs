@@ -16,7 +16,8 @@
 //
 // Every page gets an init script (PAGE_INSTRUMENTATION below) that records, before any page
 // script runs: every RTCPeerConnection created, and every event the library dispatches from
-// JavaScript (peerjoined, peerleft, track, message, statechange, peerstatechange, error).
+// JavaScript (peerjoined, peerleft, track, message, statechange, peerstatechange, error, topology,
+// mediaserver, layer, mix).
 
 import { freePort as freePortOn } from '../../tools/lib/private-process.mjs';
 import { chromium } from 'playwright-core';
@@ -200,7 +201,7 @@ export const PAGE_INSTRUMENTATION = `(() => {
     window.RTCPeerConnection = Wrapped;
   }
   const WANTED = new Set(['peerjoined', 'peerleft', 'track', 'message', 'statechange',
-    'peerstatechange', 'error', 'joined', 'left']);
+    'peerstatechange', 'error', 'joined', 'left', 'topology', 'mediaserver', 'layer', 'mix']);
   const plain = (v, depth = 0) => {
     if (v === null || v === undefined) return v;
     const ty = typeof v;
@@ -225,7 +226,7 @@ export const PAGE_INSTRUMENTATION = `(() => {
   t.record = (target, ev) => {
     const rec = { type: ev.type, t: performance.now() };
     if ('detail' in ev) rec.detail = plain(ev.detail);
-    for (const k of ['peerId', 'peer', 'from', 'data', 'state', 'reason', 'code', 'message', 'track', 'streams', 'kind']) {
+    for (const k of ['peerId', 'peer', 'from', 'data', 'state', 'reason', 'code', 'message', 'track', 'streams', 'kind', 'mode', 'layer']) {
       if (k in ev && !(k in Event.prototype)) rec[k] = plain(ev[k]);
     }
     t.events.push(rec);

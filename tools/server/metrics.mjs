@@ -108,8 +108,10 @@ function processStats() {
  *   means the machine is down
  * @param {() => 'serving'|'shutting-down'} source.getState
  * @param {number} [source.startedAt=Date.now()]  for /healthz's `uptime` (seconds)
+ * @param {() => {reachable: boolean}|null} [source.getMediaServer]  the configured Janus, if
+ *   any: /healthz reports it (rooms fall back to the mesh without it; the server stays ok)
  */
-export function createOpsHandler({ getStats, getState, startedAt = Date.now() }) {
+export function createOpsHandler({ getStats, getState, startedAt = Date.now(), getMediaServer = () => null }) {
   const readStats = () => {
     try {
       return getStats() ?? null;
@@ -145,6 +147,8 @@ export function createOpsHandler({ getStats, getState, startedAt = Date.now() })
         connections: stats.connections,
         rooms: stats.rooms,
       };
+      const media = getMediaServer();
+      if (media) body.mediaServer = { reachable: media.reachable };
     }
     send(res, status, 'application/json; charset=utf-8', JSON.stringify(body) + '\n');
     return true;

@@ -261,6 +261,7 @@ export async function startServer(options = {}) {
       return stats;
     },
     getState: () => (draining || closed ? 'shutting-down' : 'serving'),
+    getMediaServer: () => (janus ? { reachable: janus.reachable() } : null),
   });
   const httpServer = http.createServer((req, res) => {
     try {

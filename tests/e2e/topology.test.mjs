@@ -1,0 +1,96 @@
+// Topology switches with a real Janus (VideoRoom as SFU, AudioBridge as MCU) and Chromium, in the
+// test namespace (Janus needs a non-loopback address for ICE). The app's view is what counts:
+// each page plays every remote peer in one <video> bound to peer.stream and times the frames it
+// presents (tests/e2e/pages/topology.html).
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitUntil, fmt } from './harness.mjs';
+import {
+  startTopologyEnv, openTopologyPeer, pageState, waitSettled, meshToSfuAndBack,
+} from './topology-scenario.mjs';
+
+let t;
+before(async () => {
+  // All three simulcast layers even for small cameras (FIELD-NOTES: Chrome sends 2 at 640x480).
+  t = await startTopologyEnv({ extraArgs: ['--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/'] });
+});
+afterEach(async () => { await t?.env.closePeers(); });
+after(async () => { await t?.close(); });
+
+test('a mesh of 4 moves to the SFU when a 5th joins, and back to the mesh when two leave, without a freeze', async (ctx) => {
+  const r = await meshToSfuAndBack(t.env, 'meet-switch');
+  // In the SFU every page decodes all 4 others while sending nothing on the mesh (waitSettled
+  // checked both): the media really comes from Janus.
+  for (const s of r.sfuStates) {
+    assert.equal(Object.keys(s.frames).length, 4, fmt(s));
+    assert.equal(s.mediaServer?.state, 'ready', fmt(s));
+  }
+  for (const s of r.meshStates) assert.equal(Object.keys(s.frames).length, 2, fmt(s));
+  ctx.diagnostic(`mesh -> sfu: settled in ${r.toSfuMs} ms, longest frame gap ${r.up.gap} ms (${r.up.at})`);
+  ctx.diagnostic(`sfu -> mesh: settled in ${r.toMeshMs} ms, longest frame gap ${r.down.gap} ms (${r.down.at})`);
+  // Make-before-break: a switch that stopped the old path first would freeze for the time a
+  // new connection takes (seconds). The target (< 250 ms) is checked by tools/bench/topology.mjs.
+  assert.ok(r.up.gap < 2000, `mesh -> sfu froze ${r.up.gap} ms at ${r.up.at}`);
+  assert.ok(r.down.gap < 2000, `sfu -> mesh froze ${r.down.gap} ms at ${r.down.at}`);
+  t.env.checkPages(ctx);
+});
+
+test('a subscriber switches simulcast layers and the received resolution follows', async (ctx) => {
+  // A classroom goes to the SFU at 3.
+  const q = { policy: 'classroom', w: 640, h: 480, fps: 15 };
+  const peers = [];
+  for (const name of ['teacher', 's1', 's2']) peers.push(await openTopologyPeer(t.env, 'layers', name, q));
+  await waitSettled(peers, 'sfu', { timeout: 45000 });
+  const [viewer] = peers;
+  const target = await peers[1].peerId();
+  const width = async () => (await viewer.evaluate(() => window.frameGaps()))[target]?.width ?? 0;
+  await waitUntil(async () => (await width()) === 640, { timeout: 20000, message: 'the high layer (640 wide) first' });
+  await viewer.evaluate((id) => window.chorus.room.setVideoQuality(id, 'low'), target);
+  await waitUntil(async () => (await width()) <= 160, { timeout: 20000, message: 'the low layer (160 wide)' });
+  const layer = await viewer.waitEvent('layer', (e) => e.layer === 'low');
+  assert.ok(layer, 'the layer event names the new layer');
+  await viewer.evaluate((id) => window.chorus.room.setVideoQuality(id, 'high'), target);
+  await waitUntil(async () => (await width()) === 640, { timeout: 20000, message: 'back to the high layer' });
+  ctx.diagnostic(`layers: 640 -> ${'<=160'} -> 640 wide from ${target}`);
+  t.env.checkPages(ctx);
+});
+
+test('an AudioBridge room of 4: each page hears the mix of the others, the mesh sends no audio', async (ctx) => {
+  const q = { policy: 'walkie', video: '0' };
+  const peers = [];
+  for (let i = 1; i <= 4; i += 1) peers.push(await openTopologyPeer(t.env, 'walkie-mix', `w${i}`, q));
+  const bridged = (p) => p.evaluate(async () => {
+    const room = window.chorus.room;
+    const pc = room.mediaConnection?.('audiobridge');
+    if (!pc || room.topology.mode !== 'mcu-audio') return null;
+    let energy = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') energy = s.totalAudioEnergy ?? 0; });
+    return { energy, mixTracks: room.mixStream?.getAudioTracks().length ?? 0, meshSending: window.meshSending() };
+  });
+  const first = await waitUntil(async () => {
+    const all = await Promise.all(peers.map(bridged));
+    return all.every((b) => b && b.energy > 0 && b.mixTracks === 1
+      && Object.values(b.meshSending).every((n) => n === 0)) ? all : null;
+  }, { timeout: 45000, message: 'every page in the bridge, hearing the mix, sending no mesh audio' });
+  // Still hearing: the mix's energy keeps growing (the fake microphones beep).
+  await new Promise((r) => setTimeout(r, 1500));
+  const later = await Promise.all(peers.map(bridged));
+  later.forEach((b, i) => assert.ok(b.energy > first[i].energy, `${peers[i].name} hears the others' mix: ${fmt(b)}`));
+  t.env.checkPages(ctx);
+});
+
+test('Janus dies mid-call: the room falls back to the mesh, video goes on, the app is told', async (ctx) => {
+  const q = { policy: 'classroom' };
+  const peers = [];
+  for (const name of ['teacher', 's1', 's2']) peers.push(await openTopologyPeer(t.env, 'janus-dies', name, q));
+  await waitSettled(peers, 'sfu', { timeout: 45000 });
+  await t.janus.stop();
+  const states = await waitSettled(peers, 'mesh', { timeout: 30000 });
+  for (const s of states) assert.equal(Object.keys(s.frames).length, 2, fmt(s));
+  for (const p of peers) {
+    const lost = await p.waitEvent('mediaserver', (e) => e.state === 'lost' || e.state === 'closed');
+    assert.ok(lost);
+  }
+  ctx.diagnostic(`after Janus died: ${fmt(await Promise.all(peers.map(pageState)))}`.slice(0, 400));
+  t.env.checkPages(ctx);
+});
