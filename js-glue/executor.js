@@ -4,7 +4,7 @@
 // reconnect): the core does, and this file only reports what happened. Contract:
 // docs/architecture.md.
 import { CoreLoop, now } from './core-loop.js';
-import { syncSenders } from './senders.js';
+import { setPaused, syncSenders } from './senders.js';
 
 export class Executor {
   #loop;
@@ -13,6 +13,9 @@ export class Executor {
   #ws = null;
   #preconnected = null;
   #links = new Map();    // peer id -> { pc, channel, polite }
+  // peer id -> kinds whose mesh senders are paused (the media core's `mesh-sending`): kept per
+  // peer, not per pc, as the pause may come before the connection and outlives a replaced one.
+  #meshPaused = new Map();
 
   /**
    * @param {object} core a ClientCore instance (owned from now on: disposed with this executor)
@@ -23,7 +26,7 @@ export class Executor {
    * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
    *          data: import('./data-plane.js').DataPlane,
    *          onEvent(ev: object): void,
-   *          onTrack(peerId: string, ev: RTCTrackEvent): void,
+   *          onTrack(peerId: string, ev: RTCTrackEvent, pc: RTCPeerConnection): void,
    *          onPeerConnectionClosed(peerId: string): void}} host
    */
   constructor(core, urls, preconnected, host) {
@@ -52,6 +55,23 @@ export class Executor {
   /** A peer left the room: its DataChannel state (queues, transfers) goes too. */
   forgetPeer(peerId) {
     this.#host.data.removePeer(peerId);
+    this.#meshPaused.delete(peerId);
+  }
+
+  /**
+   * The media core's `mesh-sending`: our senders of `kinds` to that peer carry the local tracks
+   * (on) or nothing (replaceTrack(null), no renegotiation), also across later sync-senders.
+   */
+  setMeshSending(peerId, kinds, on) {
+    const paused = new Set(this.#meshPaused.get(peerId));
+    for (const k of kinds) {
+      if (on) paused.delete(k);
+      else paused.add(k);
+    }
+    if (paused.size) this.#meshPaused.set(peerId, paused);
+    else this.#meshPaused.delete(peerId);
+    const link = this.#links.get(peerId);
+    if (link) setPaused(link.pc, paused);
   }
 
   /** The peer's RTCPeerConnection, for getStats() and debugging. */
@@ -87,7 +107,8 @@ export class Executor {
       case 'close-socket': return this.#closeSocket(out.code);
       case 'send': return this.#send(out.data);
       case 'create-peer-connection': return this.#createPeerConnection(out);
-      case 'sync-senders': return this.#withLink(out, (l) => syncSenders(l.pc, this.#host.localStream));
+      case 'sync-senders':
+        return this.#withLink(out, (l) => syncSenders(l.pc, this.#host.localStream, this.#pausedKinds(out.peer)));
       case 'set-local-description': return this.#withLink(out, (l) => this.#setLocal(out.peer, l, out.description));
       case 'set-remote-description': return this.#withLink(out, (l) => this.#setRemote(out.peer, l, out.description));
       case 'add-ice-candidate': return this.#withLink(out, (l) => this.#addCandidate(out.peer, l, out.candidate));
@@ -194,7 +215,7 @@ export class Executor {
     pc.onsignalingstatechange = () => report({ type: 'signalingstatechange', state: pc.signalingState });
     pc.onconnectionstatechange = () => report({ type: 'connectionstatechange', state: pc.connectionState });
     pc.onicecandidate = (e) => report({ type: 'icecandidate', candidate: e.candidate ? e.candidate.toJSON() : null });
-    pc.ontrack = (e) => { if (live()) this.#host.onTrack(peer, e); };
+    pc.ontrack = (e) => { if (live()) this.#host.onTrack(peer, e, pc); };
 
     channel.addEventListener('open', () => report({ type: 'datachannel-state', state: 'open' }));
     channel.addEventListener('close', () => report({ type: 'datachannel-state', state: 'closed' }));
@@ -210,6 +231,10 @@ export class Executor {
     pc.onicecandidate = pc.ontrack = null;
     pc.close();
     this.#host.onPeerConnectionClosed(peer);
+  }
+
+  #pausedKinds(peer) {
+    return this.#meshPaused.get(peer) ?? new Set();
   }
 
   #withLink(out, fn) {
