@@ -15,6 +15,25 @@ export function loadCore() {
   return modulePromise;
 }
 
+let mediaPromise = null;
+
+/**
+ * The media-server module (dist/chorus-media.mjs: MediaCore, the Janus client), loaded on first
+ * use: only rooms that leave the mesh need it, so mesh-only apps never download it.
+ * @returns {Promise<any>} the Emscripten module exposing MediaCore
+ */
+export function loadMediaCore() {
+  if (!mediaPromise) {
+    mediaPromise = import('../dist/chorus-media.mjs')
+      .then(({ default: createChorusMedia }) => createChorusMedia())
+      .catch((err) => {
+        mediaPromise = null; // as loadCore: a later topology change may try again
+        throw err;
+      });
+  }
+  return mediaPromise;
+}
+
 // A representative offer: the parser's hot path (long JSON strings) is what gets compiled.
 const SAMPLE_SDP = 'v=0\r\n' + 'a=candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host\r\n'.repeat(40);
 

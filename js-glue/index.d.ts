@@ -255,10 +255,18 @@ export class Peer {
   readonly identity: string | null;
   /** State of the RTCPeerConnection to this peer; `closed` once the peer has left. */
   readonly connectionState: RTCPeerConnectionState;
-  /** All live remote tracks of this peer in one stream: `video.srcObject = peer.stream`. */
+  /**
+   * All live remote tracks of this peer in one stream: `video.srcObject = peer.stream`. When
+   * the room moves between the mesh and a media server, the tracks are swapped inside this same
+   * stream (make-before-break: the new path's track comes in once its media plays), each new
+   * one announced by a `track` event. In `mcu-audio`, a peer whose audio comes from the server
+   * has no audio track here: its voice is in {@link Room.mixStream}.
+   */
   readonly stream: MediaStream;
-  /** The remote streams as the sender grouped them. */
+  /** The remote streams as the sender grouped them, on the mesh connection. */
   readonly streams: readonly MediaStream[];
+  /** Where this peer's tracks in `stream` come from, per kind (`mediapath` event on change). */
+  readonly mediaPath: { readonly audio: MediaPath; readonly video: MediaPath };
   readonly audioTracks: MediaStreamTrack[];
   readonly videoTracks: MediaStreamTrack[];
 }
@@ -413,6 +421,47 @@ export interface TopologyState {
 /** The server changed the room's topology. */
 export interface RoomTopologyEvent extends RoomEvent, TopologyState { readonly type: 'topology'; }
 
+/**
+ * Where a peer's media comes from: `mesh` (the peer connection to that peer, which stays open in
+ * every topology: it carries the DataChannels) or `server` (the room's media server).
+ */
+export type MediaPath = 'mesh' | 'server';
+/** A simulcast layer of a peer's video on the media server (sfu). */
+export type VideoQuality = 'low' | 'medium' | 'high';
+/**
+ * This client's link to the room's media server (Janus), loaded when the topology first names
+ * one: `closed` (none, or not needed any more), `connecting`, `ready`, `lost` (the session
+ * dropped; it is retried with backoff while the topology names the server, and the mesh carries
+ * the media meanwhile).
+ */
+export interface MediaServerState {
+  readonly state: 'closed' | 'connecting' | 'ready' | 'lost';
+  /** The topology it serves. */
+  readonly mode: TopologyMode;
+}
+/** The media server link changed state ({@link Room.mediaServer}). */
+export interface RoomMediaServerEvent extends RoomEvent, MediaServerState { readonly type: 'mediaserver'; }
+/** A peer's media is now shown from another path (`peer.mediaPath`, already updated). */
+export interface RoomMediaPathEvent extends RoomEvent {
+  readonly type: 'mediapath';
+  readonly peer: Peer;
+  readonly audio: MediaPath;
+  readonly video: MediaPath;
+}
+/** The media server now sends this layer of a peer's video (after {@link Room.setVideoQuality}, or its initial one). */
+export interface RoomLayerEvent extends RoomEvent {
+  readonly type: 'layer';
+  readonly peerId: string;
+  readonly peer: Peer | null;
+  readonly layer: VideoQuality;
+}
+/** {@link Room.mixStream} gained its track (`track`) or lost it (`track: null`). */
+export interface RoomMixEvent extends RoomEvent {
+  readonly type: 'mix';
+  readonly stream: MediaStream;
+  readonly track: MediaStreamTrack | null;
+}
+
 export interface RoomEventMap {
   peerjoined: RoomPeerJoinedEvent;
   peerleft: RoomPeerLeftEvent;
@@ -428,6 +477,10 @@ export interface RoomEventMap {
   floordenied: RoomFloorDeniedEvent;
   floorrevoked: RoomFloorRevokedEvent;
   topology: RoomTopologyEvent;
+  mediaserver: RoomMediaServerEvent;
+  mediapath: RoomMediaPathEvent;
+  layer: RoomLayerEvent;
+  mix: RoomMixEvent;
 }
 
 /**
@@ -465,6 +518,18 @@ export class Room extends EventTarget {
   readonly floor: FloorState;
   /** The room's topology, updated before each `topology` event. */
   readonly topology: TopologyState;
+  /**
+   * This client's link to the media server, updated before each `mediaserver` event;
+   * `{state: 'closed', mode: 'p2p'}` until the topology first names a server.
+   */
+  readonly mediaServer: MediaServerState;
+  /**
+   * In `mcu-audio`: the AudioBridge's mix of everybody else's voice, in one audio track. Play it
+   * (e.g. an `<audio>` element's srcObject) besides the peers' streams: peers whose audio comes
+   * from the server have no audio track of their own. The same MediaStream for the Room's
+   * lifetime; without a mix it has no track (`mix` event when that changes).
+   */
+  readonly mixStream: MediaStream;
   /** True when a live microphone track exists and is enabled. */
   readonly micEnabled: boolean;
   /** True when a live camera track exists and is enabled. */
@@ -541,6 +606,20 @@ export class Room extends EventTarget {
 
   /** The RTCPeerConnection to a peer, for getStats(); null if none. Do not drive it directly. */
   getPeerConnection(peerId: string): RTCPeerConnection | null;
+
+  /**
+   * One of the media server's RTCPeerConnections (`publisher`, `subscriber`, `audiobridge`),
+   * for getStats(); null if none. Do not drive it directly.
+   */
+  getMediaServerConnection(name: 'publisher' | 'subscriber' | 'audiobridge'): RTCPeerConnection | null;
+
+  /**
+   * The simulcast layer to receive of `peer`'s video while it comes from the media server
+   * (sfu). Kept for the peer's lifetime: asked while on the mesh, it applies once the video
+   * comes from the server. A `layer` event follows when the server switched.
+   * @throws {TypeError} for a quality other than `low`, `medium`, `high`, or no peer.
+   */
+  setVideoQuality(peer: string | Peer, quality: VideoQuality): void;
 
   addEventListener<K extends keyof RoomEventMap>(
     type: K,

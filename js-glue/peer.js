@@ -20,10 +20,18 @@ export class Peer {
      * `video.srcObject = peer.stream` keeps working across renegotiations.
      */
     this.stream = new MediaStream();
-    /** @type {MediaStream[]} the remote streams as the sender grouped them */
+    /** @type {MediaStream[]} the remote streams as the sender grouped them (mesh connection) */
     this.streams = [];
+    /**
+     * Where `stream`'s tracks come from, per kind: 'mesh' (the peer connection to this peer) or
+     * 'server' (the room's media server), as the media core decided (`mediapath` event).
+     * @type {{readonly audio: 'mesh'|'server', readonly video: 'mesh'|'server'}}
+     */
+    this.mediaPath = MESH;
   }
 
   get audioTracks() { return this.stream.getAudioTracks(); }
   get videoTracks() { return this.stream.getVideoTracks(); }
 }
+
+const MESH = Object.freeze({ audio: 'mesh', video: 'mesh' });

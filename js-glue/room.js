@@ -7,7 +7,9 @@ import { DataPlane } from './data-plane.js';
 import { Executor } from './executor.js';
 import { loadCore } from './core.js';
 import { getTrack, getUserMedia, normaliseMedia } from './media.js';
+import { MediaServer, SERVER_MODES } from './media-server.js';
 import { Peer } from './peer.js';
+import { TrackSwitch } from './track-switch.js';
 
 export class Room extends EventTarget {
   /** @type {Map<string, Peer>} everyone else in the room, by peer id */
@@ -39,6 +41,12 @@ export class Room extends EventTarget {
   #topology = Object.freeze({ mode: 'p2p', epoch: 0, reason: '', server: null });
   #floorRequests = new Map(); // request id -> {resolve, reject}: requestFloor() promises
   #nextFloorRequest = 1;
+  #tracks;               // TrackSwitch: which remote tracks each peer.stream shows
+  #media = null;         // MediaServer, once the topology first named a media server
+  #mediaState = Object.freeze({ state: 'closed', mode: 'p2p' });
+  #iceServers = [];      // from the latest welcome, for the media server's connections
+  #iceTransportPolicy;
+  #layers = new Map();   // peer id -> the video quality the app asked for
   #onPageHide = () => this.leave();
 
   /**
@@ -113,13 +121,23 @@ export class Room extends EventTarget {
     });
     this.#servers = opts.urls.length;
     this.#policy = opts.policy;
+    this.#iceTransportPolicy = opts.iceTransportPolicy ?? 'all';
+    this.#tracks = new TrackSwitch({
+      peer: (id) => this.peers.get(id) ?? null,
+      onTrack: (peer, track, streams) => this.#emit('track', { peer, track, streams }),
+      onMix: (track) => this.#emit('mix', { stream: this.#tracks.mixStream, track }),
+      onPath: (peer, path) => {
+        peer.mediaPath = path;
+        this.#emit('mediapath', { peer, audio: path.audio, video: path.video });
+      },
+    });
     this.#executor = new Executor(core, opts.urls, opts.socket, {
       localStream: this.localStream,
-      iceTransportPolicy: opts.iceTransportPolicy ?? 'all',
+      iceTransportPolicy: this.#iceTransportPolicy,
       data: this.#data,
       onEvent: (ev) => this.#onCoreEvent(ev),
-      onTrack: (peerId, ev) => this.#onTrack(peerId, ev),
-      onPeerConnectionClosed: (peerId) => this.#onPeerConnectionClosed(peerId),
+      onTrack: (peerId, ev, pc) => this.#tracks.addMeshTrack(peerId, ev.track, ev.streams, pc),
+      onPeerConnectionClosed: (peerId) => this.#tracks.meshClosed(peerId),
     });
   }
 
@@ -143,6 +161,17 @@ export class Room extends EventTarget {
   /** The room's topology as the server decided it: `mode` (p2p, mesh, sfu, mcu-audio),
    * `epoch`, `reason`, and `server` ({url, room} of the Janus room, or null). */
   get topology() { return this.#topology; }
+  /**
+   * This client's link to the room's media server (sfu, mcu-audio): `state` (closed,
+   * connecting, ready, lost) and the `mode` it serves; updated before each `mediaserver` event.
+   */
+  get mediaServer() { return this.#mediaState; }
+  /**
+   * The media server's audio mix in `mcu-audio` (everybody on the AudioBridge but this client,
+   * in one track): play it, as the voices of peers shown from the server are only here. The
+   * same stream for the Room's lifetime; empty without a mix (`mix` event when that changes).
+   */
+  get mixStream() { return this.#tracks.mixStream; }
   /** True when a live microphone track exists and is enabled. */
   get micEnabled() { return this.#kindEnabled('audio'); }
   /** True when a live camera track exists and is enabled. */
@@ -194,7 +223,7 @@ export class Room extends EventTarget {
   addTrack(track) {
     if (this.localStream.getTracks().includes(track)) return;
     this.localStream.addTrack(track);
-    this.#executor.input({ type: 'local-tracks-changed' });
+    this.#localTracksChanged();
   }
 
   /** Stops sending `track`. Does not stop the track itself unless the Room acquired it. */
@@ -202,7 +231,21 @@ export class Room extends EventTarget {
     if (!this.localStream.getTracks().includes(track)) return;
     this.localStream.removeTrack(track);
     if (this.#ownedTracks.delete(track)) track.stop();
-    this.#executor.input({ type: 'local-tracks-changed' });
+    this.#localTracksChanged();
+  }
+
+  /**
+   * The video quality to receive from `peer` over the media server (sfu with simulcast):
+   * `low`, `medium` or `high`. Kept for when the peer's video comes from the server; on the
+   * mesh it changes nothing (`layer` events say what the server sends).
+   */
+  setVideoQuality(peer, quality) {
+    const peerId = typeof peer === 'string' ? peer : peer?.id;
+    if (typeof peerId !== 'string') throw new TypeError('setVideoQuality needs a peer id or a Peer');
+    if (!QUALITIES.includes(quality)) throw new TypeError(`quality must be one of ${QUALITIES.join(', ')}`);
+    if (this.#state === 'left') return;
+    this.#layers.set(peerId, quality);
+    this.#media?.input({ type: 'set-layer', peer: peerId, layer: quality });
   }
 
   /**
@@ -276,6 +319,14 @@ export class Room extends EventTarget {
     return this.#executor.peerConnection(peerId);
   }
 
+  /**
+   * A media-server connection ('publisher', 'subscriber', 'audiobridge') for getStats(), or
+   * null. Do not drive it yourself.
+   */
+  getMediaServerConnection(name) {
+    return this.#media?.peerConnection(name) ?? null;
+  }
+
   // --- internals ---
 
   /** @param {Promise<MediaStream>|null} media pending getUserMedia, null when the app gave a stream */
@@ -307,6 +358,7 @@ export class Room extends EventTarget {
     }
     this.#mediaPending = false;
     this.#executor.input({ type: 'local-media-ready' });
+    this.#media?.localMediaChanged();
     this.#maybeResolveJoin();
   }
 
@@ -328,8 +380,12 @@ export class Room extends EventTarget {
     switch (ev.event) {
       case 'statechange': return this.#setState(ev.state);
       case 'joined': return this.#onJoined(ev);
-      case 'peerjoined': return this.#addPeer(ev.peer, true);
+      case 'peerjoined':
+        this.#addPeer(ev.peer, true);
+        return this.#media?.input({ type: 'peer-added', peer: ev.peer.id });
       case 'peerleft': return this.#removePeer(ev.peerId, ev.reason);
+      case 'media-path':
+        return this.#media?.input({ type: 'media-path', from: ev.from, path: ev.path, using: ev.using });
       case 'peerstatechange': {
         const peer = this.peers.get(ev.peerId);
         if (!peer || peer.connectionState === ev.state) return;
@@ -343,6 +399,7 @@ export class Room extends EventTarget {
       case 'topology': {
         const { mode, epoch, reason, server } = ev;
         this.#topology = Object.freeze({ mode, epoch, reason, server: server ? Object.freeze({ ...server }) : null });
+        this.#routeTopology();
         return this.#emit('topology', { ...this.#topology });
       }
       case 'floorgranted': return this.#onFloorAnswer(ev);
@@ -364,6 +421,8 @@ export class Room extends EventTarget {
 
   #onJoined(ev) {
     this.peerId = ev.peerId;
+    this.#iceServers = ev.iceServers ?? [];
+    this.#media?.input(this.#selfInput());
     if (ev.role) this.#role = ev.role;
     this.#identity = ev.identity ?? null;
     // The core announces every peer with `peerjoined` (those in the welcome too, just before
@@ -407,6 +466,9 @@ export class Room extends EventTarget {
   #removePeer(id, reason) {
     const peer = this.peers.get(id);
     if (!peer) return;
+    this.#media?.input({ type: 'peer-removed', peer: id });
+    this.#tracks.forgetPeer(id);
+    this.#layers.delete(id);
     this.peers.delete(id);
     this.#executor.forgetPeer(id);
     peer.connectionState = 'closed';
@@ -421,20 +483,6 @@ export class Room extends EventTarget {
       return;
     }
     this.#emit('error', { code, message, peerId, peer: peerId ? this.peers.get(peerId) ?? null : null, fatal: !!fatal });
-  }
-
-  #onTrack(peerId, { track, streams }) {
-    const peer = this.peers.get(peerId);
-    if (!peer) return;
-    if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
-    for (const s of streams) {
-      if (peer.streams.includes(s)) continue;
-      peer.streams.push(s);
-      // The sender removed the track (removeTrack + renegotiation): drop it from peer.stream.
-      s.addEventListener('removetrack', (e) => peer.stream.removeTrack(e.track));
-    }
-    track.addEventListener('ended', () => peer.stream.removeTrack(track), { once: true });
-    this.#emit('track', { peer, track, streams: [...streams] });
   }
 
   #onMessage(peerId, data, reliable) {
@@ -463,14 +511,6 @@ export class Room extends EventTarget {
       if (!this.peers.has(id)) throw new ChorusError('not-connected', `no peer "${id}" in this room`, { peerId: id });
     }
     return ids;
-  }
-
-  #onPeerConnectionClosed(peerId) {
-    const peer = this.peers.get(peerId);
-    if (!peer) return;
-    // Receivers of a closed connection never deliver again; a new connection brings new tracks.
-    for (const t of peer.stream.getTracks()) peer.stream.removeTrack(t);
-    peer.streams = [];
   }
 
   #kindEnabled(kind) {
@@ -506,7 +546,59 @@ export class Room extends EventTarget {
     }
     this.localStream.addTrack(track);
     this.#ownedTracks.add(track);
+    this.#localTracksChanged();
+  }
+
+  #localTracksChanged() {
     this.#executor.input({ type: 'local-tracks-changed' });
+    this.#media?.localMediaChanged();
+  }
+
+  // --- the media server (sfu, mcu-audio) ---
+
+  /**
+   * The first topology with a media server starts the MediaServer (loading its module) with
+   * the room as it is now; every topology goes to it from then on, mesh ones too (it brings
+   * the media back).
+   */
+  #routeTopology() {
+    const t = this.#topology;
+    const input = { type: 'topology', mode: t.mode, epoch: t.epoch, server: t.server ? { ...t.server } : null };
+    if (this.#media?.usable) return this.#media.input(input);
+    if (!SERVER_MODES.includes(t.mode) || !t.server || this.#state === 'left') return;
+    const stream = this.localStream;
+    const inputs = [
+      this.#selfInput(),
+      { type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 },
+      ...[...this.peers.keys()].map((peer) => ({ type: 'peer-added', peer })),
+      ...[...this.#layers].map(([peer, layer]) => ({ type: 'set-layer', peer, layer })),
+      input,
+    ];
+    this.#media = new MediaServer({
+      localStream: stream,
+      iceTransportPolicy: this.#iceTransportPolicy,
+      tracks: this.#tracks,
+      sendMediaPath: ({ to, path, using }) => this.#executor.input({ type: 'send-media-path', to, path, using }),
+      setMeshSending: (peerId, kinds, on) => this.#executor.setMeshSending(peerId, kinds, on),
+      onEvent: (ev) => this.#onMediaEvent(ev),
+    }, inputs);
+  }
+
+  #selfInput() {
+    return { type: 'self', peerId: this.peerId ?? '', iceServers: this.#iceServers };
+  }
+
+  #onMediaEvent(ev) {
+    switch (ev.event) {
+      case 'media-server':
+        this.#mediaState = Object.freeze({ state: ev.state, mode: ev.mode });
+        return this.#emit('mediaserver', { state: ev.state, mode: ev.mode });
+      case 'layer':
+        return this.#emit('layer', { peerId: ev.peer, peer: this.#peerOrNull(ev.peer), layer: ev.layer });
+      // Never fatal for the room: the mesh carries the media meanwhile.
+      case 'error': return this.#onError({ code: ev.code, message: ev.message, peer: ev.peer, fatal: false });
+      default: console.warn('chorus: unknown media core event', ev);
+    }
   }
 
   #teardown() {
@@ -519,6 +611,7 @@ export class Room extends EventTarget {
       reject(floorError('not-connected', 'the room has been left', null, 'not-connected'));
     }
     this.#floorRequests.clear();
+    this.#media?.close();
     this.#executor.dispose();
     // A fatal `error` may follow `statechange: left` in the same drain and carries the real
     // reason; only if none came is the join aborted without a code.
@@ -544,6 +637,7 @@ function floorError(code, message, holder, reason) {
 }
 
 const ROLES = ['talker', 'dispatcher', 'teacher', 'student'];
+const QUALITIES = ['low', 'medium', 'high'];
 const POLICIES = ['meeting', 'classroom', 'walkie'];
 
 /** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */

@@ -123,6 +123,17 @@ test('import "chorus-rtc" does not load the Opus module (it is only loaded on de
   assert.deepEqual(opus, [], 'the main entry\'s module graph pulls in chorus-opus');
 });
 
+test('import "chorus-rtc" does not load the media-server module (only a room that leaves the mesh does)', async () => {
+  const { stdout, loaded } = await nodeEvalTracingImports(`
+    const m = await import('chorus-rtc');
+    console.log(typeof m.Room);
+  `);
+  assert.equal(stdout.trim(), 'function');
+  assert.ok(loaded.some((u) => u.endsWith('/node_modules/chorus-rtc/js-glue/media-server.js')),
+    'the trace sees the media glue (the control: it is in the main graph, its wasm is not)');
+  assert.deepEqual(loaded.filter((u) => /chorus-media/.test(u)), [], 'the main entry\'s module graph pulls in chorus-media');
+});
+
 test('the server\'s wasm module in the package instantiates in Node', async () => {
   const out = await nodeEval(`
     import { pathToFileURL } from 'node:url';

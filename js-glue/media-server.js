@@ -1,0 +1,158 @@
+// Runs one MediaCore (wasm/topology/server_media.hpp: the room's media on Janus, and the
+// make-before-break moves between the mesh and the server) for a Room. Created when the room's
+// topology first names a media server; the module is loaded then, and the core stays for the
+// Room's lifetime (it also brings the media back to the mesh).
+//
+// The Room routes to it what the ClientCore reports (self, topology, peers, media-path signals)
+// and the local media; FlowWatch reports when remote tracks really play. Its outputs are carried
+// out here: janus-* by the JanusExecutor, mesh-sending and send-media-path through the Room's
+// Executor, show and server-streams by the TrackSwitch; the events go to the Room.
+import { loadMediaCore } from './core.js';
+import { CoreLoop } from './core-loop.js';
+import { FlowWatch } from './flow-watch.js';
+import { JanusExecutor } from './janus-executor.js';
+
+/** Topology modes with a media server (a `server` in the topology). */
+export const SERVER_MODES = Object.freeze(['sfu', 'mcu-audio']);
+
+export class MediaServer {
+  #host;
+  #loop = null;
+  #pending = [];   // inputs that came while the module loads, in order
+  #janus;
+  #flow = null;
+  #serverUrl = null;
+  #state = 'loading'; // loading, running, failed, closed
+
+  /**
+   * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
+   *          tracks: import('./track-switch.js').TrackSwitch,
+   *          sendMediaPath(input: {to: string, path: string, using: boolean}): void,
+   *          setMeshSending(peerId: string, kinds: string[], on: boolean): void,
+   *          onEvent(ev: object): void}} host
+   *   onEvent gets the core's events for the app (media-server, layer, error) and a failed load
+   *   (error janus-unreachable).
+   * @param {object[]} inputs the room as it is now (self, peers, local media, topology ...)
+   */
+  constructor(host, inputs) {
+    this.#host = host;
+    this.#janus = new JanusExecutor({
+      localStream: host.localStream,
+      iceTransportPolicy: host.iceTransportPolicy,
+      serverUrl: () => this.#serverUrl,
+      report: (input) => this.input(input),
+      socketMessage: (text) => {
+        if (!this.#loop?.core) return;
+        this.#loop.core.handleSocketMessage(text, performance.now());
+        this.#loop.drain();
+      },
+      onTrack: (pc, mid, track, streams, connection) => host.tracks.addServerTrack(pc, mid, track, streams, connection),
+      onClosed: (pc) => host.tracks.serverClosed(pc),
+    });
+    for (const input of inputs) this.input(input);
+    loadMediaCore().then((mod) => this.#start(mod), (err) => this.#loadFailed(err));
+  }
+
+  /** False once the module failed to load (a later topology change may make a new one). */
+  get usable() { return this.#state === 'loading' || this.#state === 'running'; }
+
+  /** A media-core input (server_media.hpp, "Inputs"); queued while the module loads. */
+  input(input) {
+    if (input.type === 'topology' && input.server?.url) this.#serverUrl = input.server.url;
+    if (this.#state === 'loading') this.#pending.push(input);
+    else if (this.#state === 'running') this.#loop.input(input);
+  }
+
+  /** The local stream's tracks changed. */
+  localMediaChanged() {
+    const stream = this.#host.localStream;
+    this.#janus.syncLocalTracks();
+    this.input({ type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 });
+  }
+
+  /** A media-server connection (publisher, subscriber, audiobridge), for getStats(); or null. */
+  peerConnection(name) {
+    return this.#janus.peerConnection(name);
+  }
+
+  /** The room is left: the core leaves Janus (its last outputs go out), then everything closes. */
+  close() {
+    if (this.#state === 'closed') return;
+    const running = this.#state === 'running';
+    this.#state = 'closed';
+    this.#pending = [];
+    if (running) {
+      this.#loop.input({ type: 'leave' });
+      this.#loop.dispose();
+    } else {
+      this.#janus.dispose();
+    }
+  }
+
+  #start(mod) {
+    if (this.#state !== 'loading') return;
+    const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+    const core = new mod.MediaCore(JSON.stringify({ seed }));
+    this.#loop = new CoreLoop(core, {
+      poll: (c) => c.poll(),
+      execute: (out) => this.#executeOrReport(out),
+      release: () => this.#release(),
+    });
+    this.#state = 'running';
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const input of pending) this.#loop.input(input);
+    // From now on every remote track's flow is reported (those already playing too).
+    this.#flow = new FlowWatch((group, flowing) => this.input({ type: 'media-flowing', ...group, flowing }));
+    this.#host.tracks.observe(this.#flow);
+  }
+
+  #loadFailed(err) {
+    if (this.#state !== 'loading') return;
+    this.#state = 'failed';
+    this.#pending = [];
+    // Nothing was paused or moved: the mesh carries on as before.
+    this.#host.onEvent({
+      event: 'error', code: 'janus-unreachable', fatal: false,
+      message: `could not load the media server module: ${err?.message ?? err}`,
+    });
+  }
+
+  #release() {
+    this.#host.tracks.observe(null);
+    this.#flow?.dispose();
+    this.#janus.dispose();
+  }
+
+  #executeOrReport(out) {
+    const output = JSON.parse(out);
+    try {
+      this.#execute(output);
+    } catch (err) {
+      // As in the Executor: one refused action must not strand the ones behind it, and the
+      // core hears of it when it concerns a connection.
+      console.error('chorus: executing media core output failed', out, err);
+      if (output.pc !== undefined) {
+        this.input({
+          type: 'operation-failed', pc: output.pc, operation: output.action,
+          name: err?.name ?? 'Error', message: String(err?.message ?? err),
+        });
+      }
+    }
+  }
+
+  #execute(out) {
+    if (out.event !== undefined) {
+      if (out.event === 'server-streams') return this.#host.tracks.setServerStreams(out.pc, out.streams ?? []);
+      return this.#host.onEvent(out);
+    }
+    switch (out.action) {
+      case 'send-media-path': return this.#host.sendMediaPath({ to: out.to, path: out.path, using: out.using });
+      case 'mesh-sending': return this.#host.setMeshSending(out.peer, out.kinds ?? [], !!out.on);
+      case 'show': return this.#host.tracks.show(out.peer, out.path, out.kinds ?? []);
+      default:
+        if (typeof out.action === 'string' && out.action.startsWith('janus-')) return this.#janus.execute(out);
+        console.warn('chorus: unknown media core output', out);
+    }
+  }
+}
