@@ -151,3 +151,50 @@ TEST_CASE("clients follow the room's topology in epoch order", "[server][topolog
   CHECK(next[0]["server"] == Json{{"url", "ws://j/"}, {"room", 7}});
   CHECK(s.topology().epoch == 3);
 }
+
+TEST_CASE("the client core turns stats samples into uplink reports, and relays media-path signals", "[topology][session]") {
+  chorus::ClientSession s{chorus::ClientConfig{}};
+  s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
+  s.handle({{"type", "socket-open"}}, 0);
+  auto sent = [&]() {
+    std::vector<Json> out;
+    while (auto o = s.poll()) {
+      if ((*o).value("action", "") == "send") out.push_back(*chorus::parse_json((*o)["data"].get<std::string>()));
+    }
+    return out;
+  };
+  sent();
+  // Alone in the room: nobody to share an uplink with, nothing is reported.
+  s.handle_socket_message(R"({"type":"welcome","v":1,"room":"r","peerId":"p1","secret":"0123456789abcdef","resumed":false,"peers":[],"iceServers":[]})", 1);
+  sent();
+  s.handle({{"type", "uplink-sample"}, {"video", true}, {"connections", Json::array()}}, 2);
+  CHECK(of_type(sent(), "uplink").empty());
+  s.handle_socket_message(R"({"type":"peer-joined","peer":{"id":"p2","name":"b"}})", 3);
+  s.handle_socket_message(R"({"type":"peer-joined","peer":{"id":"p3","name":"c"}})", 3);
+  sent();
+  // Two connections share the uplink: the estimates add up; one limited video sender is enough.
+  s.handle({{"type", "uplink-sample"}, {"video", true},
+            {"connections", Json::array({{{"availableKbps", 300}, {"qualityLimitationReason", "none"}},
+                                         {{"availableKbps", 250.5}, {"qualityLimitationReason", "bandwidth"}},
+                                         {{"availableKbps", nullptr}}})}}, 4);
+  auto up = of_type(sent(), "uplink");
+  REQUIRE(up.size() == 1);
+  CHECK(up[0] == Json{{"type", "uplink"}, {"video", true}, {"availableKbps", 550.5}, {"limited", true}});
+  s.handle({{"type", "uplink-sample"}}, 5);
+  bool typed = false;
+  while (auto o = s.poll()) typed = typed || ((*o).value("event", "") == "error" && (*o)["code"] == "bad-message");
+  CHECK(typed);
+
+  // media-path: out as a signal to a known peer, in as an event for the media core.
+  s.handle({{"type", "send-media-path"}, {"to", "p2"}, {"path", "server"}, {"using", true}}, 6);
+  auto sig = of_type(sent(), "signal");
+  REQUIRE(sig.size() == 1);
+  CHECK(sig[0] == Json{{"type", "signal"}, {"to", "p2"}, {"kind", "media-path"}, {"path", "server"}, {"using", true}});
+  s.handle_socket_message(R"({"type":"signal","from":"p3","kind":"media-path","path":"mesh","using":false})", 7);
+  std::vector<Json> events;
+  while (auto o = s.poll()) {
+    if ((*o).value("event", "") == "media-path") events.push_back(*o);
+  }
+  REQUIRE(events.size() == 1);
+  CHECK(events[0] == Json{{"event", "media-path"}, {"from", "p3"}, {"path", "mesh"}, {"using", false}});
+}

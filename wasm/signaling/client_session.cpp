@@ -80,6 +80,7 @@ void ClientSession::handle(const Json& input, double now_ms) {
     for (auto& [id, peer] : peers_) peer.negotiation.on_local_tracks_changed(*this);
     return;
   }
+  if (t == "uplink-sample") return on_uplink_sample(input);
   if (t == "send-media-path") {
     // From the media-server core (ServerMedia): where we take `to`'s media from.
     auto to = get_string(input, "to");
@@ -108,6 +109,24 @@ void ClientSession::handle(const Json& input, double now_ms) {
     return on_peer_event(t, input, now_ms);
   }
   error_event(ErrorCode::UnknownType, "unknown core input `" + t + "`", false);
+}
+
+void ClientSession::on_uplink_sample(const Json& input) {
+  // The glue's getStats() of every mesh connection, every few seconds: the server's topology
+  // selector reads the room's uplinks from these (docs/protocol.md, `uplink`).
+  const Json* conns = find_field(input, "connections");
+  if (conns == nullptr || !conns->is_array()) {
+    return error_event(ErrorCode::BadMessage, "uplink-sample needs `connections`", false);
+  }
+  p::Uplink u;
+  u.video = get_bool(input, "video").value_or(false);
+  for (const Json& c : *conns) {
+    // The connections share one uplink: each estimate is its share, their sum the whole.
+    if (auto kbps = get_number(c, "availableKbps"); kbps && std::isfinite(*kbps) && *kbps > 0) u.available_kbps += *kbps;
+    const std::string why = get_string(c, "qualityLimitationReason").value_or("none");
+    u.limited = u.limited || why == "bandwidth" || why == "cpu";
+  }
+  if (state_ == State::Joined && socket_open_ && !peers_.empty()) send(u);
 }
 
 void ClientSession::on_peer_event(const std::string& type, const Json& input, double now_ms) {

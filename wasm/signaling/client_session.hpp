@@ -76,6 +76,7 @@ class ClientSession : private PeerSink {
   void on_leave();
   void on_socket_open(double now_ms);
   void on_media_ready();
+  void on_uplink_sample(const Json& input);
   // We are the one to offer to `peer` (it was there before us).
   void initiate(Peer& peer);
   void on_socket_closed(double now_ms);
