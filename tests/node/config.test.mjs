@@ -177,7 +177,8 @@ test('the usage text names every flag and variable', () => {
     'CHORUS_MAX_MESSAGE_BYTES', 'CHORUS_ICE_SERVERS', 'CHORUS_AUTH_SECRET', 'CHORUS_REQUIRE_AUTH',
     'CHORUS_TURN_URLS', 'CHORUS_TURN_SECRET', 'CHORUS_TURN_TTL', 'CHORUS_ALLOWED_ORIGINS', 'CHORUS_MAX_ROOMS',
     'CHORUS_MAX_CONNECTIONS_PER_IP', 'CHORUS_RATE', 'CHORUS_BURST', 'CHORUS_REDIS_URL',
-    '--janus', 'CHORUS_JANUS_URL', '--topology-down-hold-ms', 'CHORUS_TOPOLOGY_DOWN_HOLD_MS']) {
+    '--janus', 'CHORUS_JANUS_URL', '--topology-down-hold-ms', 'CHORUS_TOPOLOGY_DOWN_HOLD_MS',
+    '--start-janus', 'CHORUS_START_JANUS', '--janus-address', 'CHORUS_JANUS_ADDRESS']) {
     assert.ok(USAGE.includes(name), name);
   }
   for (const line of USAGE.split('\n')) assert.ok(line.length <= 95, `usage line too long: ${line}`);

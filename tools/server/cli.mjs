@@ -3,11 +3,13 @@
 // Configuration: flags or CHORUS_* environment variables (config.mjs; --help lists them).
 // Logs: one line per event on stdout, JSON unless stdout is a terminal (log.mjs).
 // SIGTERM / SIGINT: graceful shutdown (clients are told 1012 and reconnect elsewhere); a second
-// signal stops at once.
+// signal stops at once. --start-janus: a private Janus is started first (start-janus.mjs) and
+// stopped after the server.
 
 import { parseConfig, ConfigError, USAGE } from './config.mjs';
 import { createLogger } from './log.mjs';
 import { startServer } from './server.mjs';
+import { startPrivateJanus } from './start-janus.mjs';
 
 let cfg;
 try {
@@ -34,12 +36,25 @@ process.on('unhandledRejection', (err) => log.error('unhandled rejection (contin
 // Signal handlers go in before the server starts, so a signal during start-up also ends the
 // process cleanly.
 let server = null;
+let janus = null;     // the private Janus of --start-janus
 let signals = 0;
+async function stopJanus() {
+  const j = janus;
+  janus = null;
+  if (!j) return;
+  try {
+    await j.stop();
+    log.info('janus stopped', { pid: j.pid });
+  } catch (err) {
+    log.error('error while stopping janus', err);
+  }
+}
 async function stop(signal) {
   signals++;
   if (signals > 1) {
     log.warn(`second ${signal}: stopping at once`);
     await server?.close().catch(() => {});
+    await stopJanus();
     process.exit(0);
   }
   log.info(`${signal}: shutting down`, { timeoutMs: cfg.shutdownTimeoutMs });
@@ -50,16 +65,29 @@ async function stop(signal) {
   } catch (err) {
     log.error('error while closing', err);
   }
+  await stopJanus();
   log.info('stopped');
   process.exit(0);
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
+if (cfg.startJanus) {
+  janus = await startPrivateJanus({ address: cfg.startJanus.address, log });
+  if (janus) {
+    cfg.serverOptions.config.janus = { url: janus.wsUrl };
+    const started = janus;
+    // Janus dying under a running server is logged; the server's probe (janus-probe.mjs) sees
+    // it too and rooms that can fall back to a mesh do.
+    started.exited.then((how) => { if (janus === started) log.warn('janus exited', how); });
+  }
+}
+
 try {
   server = await startServer({ ...cfg.serverOptions, logger: log });
 } catch (err) {
   log.error('could not start', err);
+  await stopJanus();
   process.exit(1);
 }
 if (signals > 0) await server.close();

@@ -7,6 +7,7 @@
 // (ps, /proc/PID/cmdline). They come from the environment or from a file.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { LEVELS, FORMATS } from './log.mjs';
 
@@ -74,6 +75,14 @@ Scale-out
   --janus URL, CHORUS_JANUS_URL        Janus WebSocket URL (ws:// or wss://) that rooms may use
                                        as SFU (VideoRoom) and audio MCU (AudioBridge); without
                                        it every room is a mesh
+  --start-janus, CHORUS_START_JANUS=1  start a private Janus with the server and use it
+                                       (Debian's janus through tools/janus/janus.mjs, in a
+                                       checkout); stopped with the server. No usable address
+                                       or no janus binary (CHORUS_JANUS, default
+                                       /usr/bin/janus): a warning, and every room is a mesh
+  --janus-address IP, CHORUS_JANUS_ADDRESS
+                                       where that Janus listens and gathers ICE candidates
+                                       (default: the first non-loopback IPv4 address)
   --topology-down-hold-ms N, CHORUS_TOPOLOGY_DOWN_HOLD_MS
                                        how long a room stays small before it leaves the SFU
                                        for a mesh (10000)
@@ -102,7 +111,7 @@ const PARSE_OPTIONS = {
   'messages-per-second': str, 'message-burst': str, 'allowed-origins': str,
   'auth-secret-file': str, 'require-auth': bool, 'resume-key-file': str,
   'ice-servers': str, 'turn-urls': str, 'turn-secret-file': str, 'turn-ttl': str,
-  redis: str, janus: str, 'ping-interval-ms': str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
+  redis: str, janus: str, 'start-janus': bool, 'janus-address': str, 'ping-interval-ms': str, 'topology-down-hold-ms': str, 'max-talk-ms': str, 'no-dispatchers': bool,
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -114,6 +123,8 @@ const PARSE_OPTIONS = {
  * @property {{format: 'json'|'text', level: string}} logging  for createLogger()
  * @property {number} shutdownTimeoutMs
  * @property {string[]} warnings  things worth logging at start (e.g. a short secret)
+ * @property {{address?: string}|null} startJanus  --start-janus: start a private Janus (at
+ *   `address`, else one picked from the interfaces) and set config.janus.url to it
  */
 
 /**
@@ -183,6 +194,21 @@ export function parseConfig(argv, env = {}, io = {}) {
   const config = {};
   const janus = pick('janus', 'CHORUS_JANUS_URL');
   if (janus) config.janus = { url: parseWebSocketUrl(janus) };
+  let startJanus = null;
+  const janusAddress = pick('janus-address', 'CHORUS_JANUS_ADDRESS');
+  if (boolean('start-janus', 'CHORUS_START_JANUS')) {
+    if (janus) {
+      throw new ConfigError(`--start-janus and ${janus.from} both name the media server: use one`);
+    }
+    startJanus = {};
+    if (janusAddress) {
+      const address = janusAddress.value.trim();
+      if (net.isIP(address) === 0) throw new ConfigError(`${janusAddress.from} must be an IP address, got "${janusAddress.value}"`);
+      startJanus.address = address;
+    }
+  } else if (janusAddress) {
+    throw new ConfigError(`${janusAddress.from} is only used with --start-janus (CHORUS_START_JANUS=1)`);
+  }
   const downHold = integer('topology-down-hold-ms', 'CHORUS_TOPOLOGY_DOWN_HOLD_MS', 1, 3600000);
   if (downHold !== undefined) config.topology = { downHoldMs: downHold };
   set(config, 'maxPeersPerRoom', integer('max-peers', 'CHORUS_MAX_PEERS', 1, 1e6));
@@ -238,7 +264,7 @@ export function parseConfig(argv, env = {}, io = {}) {
   serverOptions.config = config;
   const shutdownTimeoutMs = integer('shutdown-timeout-ms', 'CHORUS_SHUTDOWN_TIMEOUT_MS', 0, 3600000)
     ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  return { serverOptions, logging, shutdownTimeoutMs, warnings };
+  return { serverOptions, logging, shutdownTimeoutMs, warnings, startJanus };
 }
 
 function set(obj, key, value) {
