@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test and stops at the first failing suite (non-zero exit):
 #   1. C++ unit tests (Catch2 through CTest), natively and under ASan + UBSan, then bounded
-#      libFuzzer runs over the signaling and the DataChannel input paths (20 s each)
+#      libFuzzer runs over the signaling, DataChannel, Janus and voice input paths (20 s each)
 #   2. Node tests: server, protocol vectors through the wasm module, the npm package
 #   3. end-to-end tests in headless Chromium, inside a fresh network namespace when
 #      tools/netns-run.sh exists (it falls back to the host when not root)
@@ -41,6 +41,24 @@ mkdir -p "$dc_corpus"
   -artifact_prefix=build/fuzz/dc- -print_final_stats=1 "$dc_corpus" 2>build/fuzz/dc-last-run.log ||
   { tail -40 build/fuzz/dc-last-run.log; exit 1; }
 grep -E '^stat::number_of_executed_units' build/fuzz/dc-last-run.log
+
+step "fuzzing the Janus session, its plugin machines and the media-server core (libFuzzer, 20 s)"
+janus_corpus=build/fuzz/janus-corpus
+mkdir -p "$janus_corpus"
+# Seeds: the frames Janus really sent in each recorded exchange (tests/vectors/janus/).
+node -e '
+  const fs = require("fs");
+  for (const f of fs.readdirSync("tests/vectors/janus").filter((n) => n.endsWith(".json"))) {
+    JSON.parse(fs.readFileSync(`tests/vectors/janus/${f}`, "utf8")).forEach((c, i) => {
+      const frames = (c.steps || []).filter((s) => s.receive).map((s) => JSON.stringify(s.receive));
+      if (frames.length) fs.writeFileSync(`${process.argv[1]}/${f}-${i}`, frames.join("\x1e"));
+    });
+  }
+' "$janus_corpus"
+./build/fuzz/janus_fuzz -max_total_time=20 -max_len=8192 -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix=build/fuzz/janus- -print_final_stats=1 "$janus_corpus" 2>build/fuzz/janus-last-run.log ||
+  { tail -40 build/fuzz/janus-last-run.log; exit 1; }
+grep -E '^stat::number_of_executed_units' build/fuzz/janus-last-run.log
 
 step "fuzzing the voice receiver: floor, jitter buffer, Opus decode (libFuzzer, 20 s)"
 mkdir -p build/fuzz/voice-corpus

@@ -1,9 +1,8 @@
 // A libFuzzer-friendly entry point over everything in wasm/janus/ that reads Janus's frames and
 // the glue's inputs: one JanusSession with a VideoRoomPublisher, a following
-// VideoRoomSubscriber and an AudioBridgeParticipant, driven by `data`. No fuzz target is built
-// yet; tests/unit/janus_fuzz_test.cpp runs it over seeds and their mutations. A target is
-//   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
-//     return chorus::janus::fuzz_one_input(d, n); }
+// VideoRoomSubscriber and an AudioBridgeParticipant, driven by `data`. tests/fuzz/janus_fuzz.cpp
+// (libFuzzer, tools/test.sh) calls it; tests/unit/janus_fuzz_test.cpp runs it over seeds and
+// their mutations.
 //
 // Input: frames separated by 0x1e. A frame starting with '!' is a glue input (JSON text for
 // JanusSession::handle_text), anything else a text frame from Janus's socket. Before use,
