@@ -178,6 +178,11 @@ export class JanusExecutor {
         pc.addTransceiver(kind, { direction: dir });
       }
     }
+    // An offer without an m-line is not one Janus takes ("Missing mandatory lines"): the core
+    // hears that there was nothing to offer instead (operation-failed, by the caller).
+    if (!pc.getTransceivers().some((t) => !t.stopped && t.direction !== 'inactive')) {
+      throw new DOMException('no local audio or video track to offer', 'NotFoundError');
+    }
     this.#setLocal(name, link);
   }
 

@@ -23,6 +23,8 @@ export class MediaServer {
   #flow = null;
   #serverUrl = null;
   #state = 'loading'; // loading, running, failed, closed
+  #module = null;
+  #mediaKnown;        // false while the join's getUserMedia runs: what we publish is not known yet
 
   /**
    * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
@@ -32,10 +34,14 @@ export class MediaServer {
    *          onEvent(ev: object): void}} host
    *   onEvent gets the core's events for the app (media-server, layer, error) and a failed load
    *   (error janus-unreachable).
-   * @param {object[]} inputs the room as it is now (self, peers, local media, topology ...)
+   * @param {object[]} inputs the room as it is now (self, peers, topology ...); `local-media` is
+   *   added when the core starts
+   * @param {{mediaPending?: boolean}} [o] mediaPending: the join's getUserMedia still runs; the
+   *   core starts once localMediaChanged() says it is over, so it never publishes an empty offer
    */
-  constructor(host, inputs) {
+  constructor(host, inputs, { mediaPending = false } = {}) {
     this.#host = host;
+    this.#mediaKnown = !mediaPending;
     this.#janus = new JanusExecutor({
       localStream: host.localStream,
       iceTransportPolicy: host.iceTransportPolicy,
@@ -50,7 +56,10 @@ export class MediaServer {
       onClosed: (pc) => host.tracks.serverClosed(pc),
     });
     for (const input of inputs) this.input(input);
-    loadMediaCore().then((mod) => this.#start(mod), (err) => this.#loadFailed(err));
+    loadMediaCore().then((mod) => {
+      this.#module = mod;
+      this.#start();
+    }, (err) => this.#loadFailed(err));
   }
 
   /** False once the module failed to load (a later topology change may make a new one). */
@@ -63,11 +72,15 @@ export class MediaServer {
     else if (this.#state === 'running') this.#loop.input(input);
   }
 
-  /** The local stream's tracks changed. */
+  /** The local stream's tracks changed (or the join's getUserMedia is over). */
   localMediaChanged() {
-    const stream = this.#host.localStream;
+    if (!this.#mediaKnown) {
+      this.#mediaKnown = true;
+      this.#start();
+      return;
+    }
     this.#janus.syncLocalTracks();
-    this.input({ type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 });
+    this.input(this.#localMedia());
   }
 
   /** A media-server connection (publisher, subscriber, audiobridge), for getStats(); or null. */
@@ -89,8 +102,15 @@ export class MediaServer {
     }
   }
 
-  #start(mod) {
-    if (this.#state !== 'loading') return;
+  #localMedia() {
+    const stream = this.#host.localStream;
+    return { type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 };
+  }
+
+  /** Once the module is loaded and the local media known. */
+  #start() {
+    if (this.#state !== 'loading' || !this.#module || !this.#mediaKnown) return;
+    const mod = this.#module;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     const core = new mod.MediaCore(JSON.stringify({ seed }));
     this.#loop = new CoreLoop(core, {
@@ -99,7 +119,7 @@ export class MediaServer {
       release: () => this.#release(),
     });
     this.#state = 'running';
-    const pending = this.#pending;
+    const pending = [this.#localMedia(), ...this.#pending];
     this.#pending = [];
     for (const input of pending) this.#loop.input(input);
     // From now on every remote track's flow is reported (those already playing too).

@@ -566,22 +566,20 @@ export class Room extends EventTarget {
     const input = { type: 'topology', mode: t.mode, epoch: t.epoch, server: t.server ? { ...t.server } : null };
     if (this.#media?.usable) return this.#media.input(input);
     if (!SERVER_MODES.includes(t.mode) || !t.server || this.#state === 'left') return;
-    const stream = this.localStream;
     const inputs = [
       this.#selfInput(),
-      { type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 },
       ...[...this.peers.keys()].map((peer) => ({ type: 'peer-added', peer })),
       ...[...this.#layers].map(([peer, layer]) => ({ type: 'set-layer', peer, layer })),
       input,
     ];
     this.#media = new MediaServer({
-      localStream: stream,
+      localStream: this.localStream,
       iceTransportPolicy: this.#iceTransportPolicy,
       tracks: this.#tracks,
       sendMediaPath: ({ to, path, using }) => this.#executor.input({ type: 'send-media-path', to, path, using }),
       setMeshSending: (peerId, kinds, on) => this.#executor.setMeshSending(peerId, kinds, on),
       onEvent: (ev) => this.#onMediaEvent(ev),
-    }, inputs);
+    }, inputs, { mediaPending: this.#mediaPending });
   }
 
   #selfInput() {
