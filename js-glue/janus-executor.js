@@ -57,10 +57,13 @@ export class JanusExecutor {
   syncLocalTracks() {
     const local = this.#host.localStream.getTracks();
     for (const { pc } of this.#pcs.values()) {
+      const used = new Set(pc.getSenders().map((s) => s.track).filter((t) => t && local.includes(t)));
       for (const tr of sending(pc)) {
         const current = tr.sender.track;
         if (current && local.includes(current)) continue;
-        const next = local.find((t) => t.kind === tr.receiver.track?.kind) ?? null;
+        // A track of that kind no sender carries yet (never the same track on two senders).
+        const next = local.find((t) => t.kind === tr.receiver.track?.kind && !used.has(t)) ?? null;
+        if (next) used.add(next);
         if (next !== current) replace(tr.sender, next);
       }
     }
@@ -164,19 +167,25 @@ export class JanusExecutor {
     const { pc, direction } = link;
     const stream = this.#host.localStream;
     const dir = direction === 'sendrecv' ? 'sendrecv' : 'sendonly';
+    // One transceiver per local track of a kind (a camera and a screen share are two videos),
+    // reused in order across offers; the ones left over go inactive.
     for (const [kind, wanted] of [['audio', !!audio], ['video', !!video]]) {
-      const track = wanted ? stream.getTracks().find((t) => t.kind === kind) ?? null : null;
-      const tr = pc.getTransceivers().find((t) => !t.stopped && t.receiver.track?.kind === kind);
-      if (tr) {
+      const tracks = wanted ? stream.getTracks().filter((t) => t.kind === kind) : [];
+      const slots = pc.getTransceivers().filter((t) => !t.stopped && t.receiver.track?.kind === kind);
+      slots.forEach((tr, i) => {
+        const track = tracks[i] ?? null;
         if (tr.sender.track !== track) replace(tr.sender, track);
-        tr.direction = wanted ? dir : 'inactive';
-      } else if (track) {
+        tr.direction = track || (i === 0 && wanted && dir === 'sendrecv') ? dir : 'inactive';
+      });
+      tracks.slice(slots.length).forEach((track) => {
         const init = { direction: dir, streams: [stream] };
-        if (kind === 'video' && Array.isArray(encodings) && encodings.length) init.sendEncodings = encodings;
+        // Simulcast for cameras; a screen share keeps one full-resolution encoding (its low
+        // layers would be unreadable).
+        const screen = track.getSettings?.().displaySurface !== undefined || track.contentHint === 'detail' || track.contentHint === 'text';
+        if (kind === 'video' && !screen && Array.isArray(encodings) && encodings.length) init.sendEncodings = encodings;
         pc.addTransceiver(track, init);
-      } else if (wanted && dir === 'sendrecv') {
-        pc.addTransceiver(kind, { direction: dir });
-      }
+      });
+      if (wanted && dir === 'sendrecv' && tracks.length === 0 && slots.length === 0) pc.addTransceiver(kind, { direction: dir });
     }
     // An offer without an m-line is not one Janus takes ("Missing mandatory lines"): the core
     // hears that there was nothing to offer instead (operation-failed, by the caller).

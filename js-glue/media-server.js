@@ -104,7 +104,8 @@ export class MediaServer {
 
   #localMedia() {
     const stream = this.#host.localStream;
-    return { type: 'local-media', audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 };
+    const videoTracks = stream.getVideoTracks().length;
+    return { type: 'local-media', audio: stream.getAudioTracks().length > 0, video: videoTracks > 0, videoTracks };
   }
 
   /** Once the module is loaded and the local media known. */

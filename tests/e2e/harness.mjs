@@ -17,7 +17,7 @@
 // Every page gets an init script (PAGE_INSTRUMENTATION below) that records, before any page
 // script runs: every RTCPeerConnection created, and every event the library dispatches from
 // JavaScript (peerjoined, peerleft, track, message, statechange, peerstatechange, error, topology,
-// mediaserver, layer, mix).
+// mediaserver, mediapath, layer, mix).
 
 import { freePort as freePortOn } from '../../tools/lib/private-process.mjs';
 import { chromium } from 'playwright-core';
@@ -201,7 +201,7 @@ export const PAGE_INSTRUMENTATION = `(() => {
     window.RTCPeerConnection = Wrapped;
   }
   const WANTED = new Set(['peerjoined', 'peerleft', 'track', 'message', 'statechange',
-    'peerstatechange', 'error', 'joined', 'left', 'topology', 'mediaserver', 'layer', 'mix']);
+    'peerstatechange', 'error', 'joined', 'left', 'topology', 'mediaserver', 'mediapath', 'layer', 'mix']);
   const plain = (v, depth = 0) => {
     if (v === null || v === undefined) return v;
     const ty = typeof v;

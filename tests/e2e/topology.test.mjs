@@ -61,7 +61,7 @@ test('an AudioBridge room of 4: each page hears the mix of the others, the mesh 
   for (let i = 1; i <= 4; i += 1) peers.push(await openTopologyPeer(t.env, 'walkie-mix', `w${i}`, q));
   const bridged = (p) => p.evaluate(async () => {
     const room = window.chorus.room;
-    const pc = room.mediaConnection?.('audiobridge');
+    const pc = room.getMediaServerConnection('audiobridge');
     if (!pc || room.topology.mode !== 'mcu-audio') return null;
     let energy = 0;
     (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') energy = s.totalAudioEnergy ?? 0; });

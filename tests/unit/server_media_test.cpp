@@ -178,6 +178,67 @@ TEST_CASE("server media: mesh -> sfu is make-before-break in both directions", "
   }
 }
 
+TEST_CASE("server media: what we publish follows the local tracks", "[topology][media]") {
+  Client c;
+  CHECK(c.m.actions.empty());
+  c.go_sfu();
+  CHECK(c.m.actions_named("janus-open-socket")[0]["url"] == "ws://10.77.0.1:8188");
+  // The publisher's offer goes out and Janus answers: published.
+  c.m.local_description("publisher", "offer", "pub-offer-1");
+  Json conf = c.m.take_next("message", "configure");
+  c.m.videoroom(conf, {{"videoroom", "event"}, {"room", kRoom}, {"configured", "ok"}}, answer_jsep("pub-answer-1"));
+  c.m.input({{"type", "remote-description-set"}, {"pc", "publisher"}});
+  c.m.clear();
+  // A screen share joins the camera: a new offer with video.
+  c.m.input({{"type", "local-media"}, {"audio", true}, {"video", true}, {"videoTracks", 2}});
+  auto offers = c.m.actions_named("janus-create-offer", "publisher");
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0]["video"] == true);
+  // The camera goes (audio only now): another offer, without video.
+  c.m.local_description("publisher", "offer", "pub-offer-2");
+  conf = c.m.take_next("message", "configure");
+  c.m.videoroom(conf, {{"videoroom", "event"}, {"room", kRoom}, {"configured", "ok"}}, answer_jsep("pub-answer-2"));
+  c.m.input({{"type", "remote-description-set"}, {"pc", "publisher"}});
+  c.m.input({{"type", "local-media"}, {"audio", true}, {"video", false}, {"videoTracks", 0}});
+  offers = c.m.actions_named("janus-create-offer", "publisher");
+  REQUIRE(offers.size() == 2);
+  CHECK(offers[1]["video"] == false);
+  CHECK(offers[1]["encodings"] == Json::array());
+  // A candidate the browser refuses is an error, not the end of publishing.
+  c.m.input({{"type", "operation-failed"}, {"pc", "publisher"}, {"operation", "addIceCandidate"}, {"name", "OperationError"}, {"message", "bad"}});
+  CHECK(c.m.last_event("error")["fatal"] == false);
+  CHECK(c.m.actions_named("janus-close-peer-connection", "publisher").empty());
+}
+
+TEST_CASE("server media: a client without media subscribes but does not publish", "[topology][media]") {
+  Media m{ServerMediaConfig{}};
+  m.input({{"type", "self"}, {"peerId", "me"}, {"iceServers", Json::array()}});
+  m.input({{"type", "local-media"}, {"audio", false}, {"video", false}, {"videoTracks", 0}});
+  m.input({{"type", "peer-added"}, {"peer", "alice"}});
+  m.input(sfu(1));
+  m.open();
+  // No publisher: the first handle attached is nothing until a feed is listed.
+  CHECK(m.nothing_sent());
+  // Media comes: now we publish.
+  m.input({{"type", "local-media"}, {"audio", true}, {"video", false}, {"videoTracks", 0}});
+  m.attach(kPubHandle, kVr);
+  CHECK(m.take("message", "join")["body"]["ptype"] == "publisher");
+}
+
+TEST_CASE("server media: a peer's server media flows while any of its tracks does", "[topology][media]") {
+  Client c;
+  c.go_sfu();
+  c.server_flows("0");  // audio
+  c.server_flows("1");  // video
+  REQUIRE(acts(c.m, "show", "alice").size() == 1);
+  c.server_flows("1", false);  // the video stalls, the audio still plays: still shown from there
+  CHECK(acts(c.m, "show", "alice").size() == 1);
+  c.server_flows("0", false);
+  auto shows = acts(c.m, "show", "alice");
+  REQUIRE(shows.size() == 2);
+  CHECK(shows[1]["path"] == "mesh");
+}
+
 TEST_CASE("server media: simulcast layers per peer", "[topology][media]") {
   Client c;
   c.go_sfu();

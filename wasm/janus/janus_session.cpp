@@ -347,6 +347,12 @@ void JanusSession::handle(const Json& input, double now_ms) {
       const Json* c = find_field(input, "candidate");
       return h->local_candidate(c != nullptr ? *c : Json(nullptr), now_ms);
     }
+    if (*type == "operation-failed" && get_string(input, "operation").value_or("") == "addIceCandidate") {
+      // One candidate the browser cannot use (another address family, a stale ufrag): the
+      // other candidates still connect, so the negotiation goes on.
+      return h->error(ErrorCode::NegotiationFailed,
+                      "addIceCandidate failed: " + get_string(input, "message").value_or(""), false);
+    }
     return h->on_pc_input(*type, input, now_ms);
   }
   session_error(ErrorCode::UnknownType, "unknown Janus input `" + *type + "`", false);

@@ -59,6 +59,11 @@ class VideoRoomPublisher : public JanusHandle {
   explicit VideoRoomPublisher(PublisherConfig config);
 
   void publish(double now_ms);
+  // What to publish from now on (the local tracks changed); publish() again sends it.
+  void set_media(bool audio, bool video) {
+    config_.audio = audio;
+    config_.video = video;
+  }
   void unpublish(double now_ms);
   void leave(double now_ms);
 

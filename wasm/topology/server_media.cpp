@@ -62,13 +62,7 @@ void ServerMedia::handle(const Json& input, double now_ms) {
   } else if (t == "topology") {
     on_topology(input, now_ms);
   } else if (t == "local-media") {
-    const bool audio = get_bool(input, "audio").value_or(have_audio_);
-    const bool video = get_bool(input, "video").value_or(have_video_);
-    const bool changed = audio != have_audio_ || video != have_video_;
-    have_audio_ = audio;
-    have_video_ = video;
-    // A new kind of track needs a new offer to Janus (the same tracks swapped need nothing).
-    if (changed && publisher_ != nullptr && publisher_->published()) publisher_->publish(now_ms);
+    on_local_media(input, now_ms);
   } else if (t == "peer-added" || t == "peer-removed") {
     auto peer = get_string(input, "peer");
     if (!peer || peer->empty()) return error("bad-message", t + " needs a `peer`");
@@ -101,6 +95,26 @@ void ServerMedia::handle(const Json& input, double now_ms) {
   }
   drain_paths(now_ms);
   pump(now_ms);
+}
+
+void ServerMedia::on_local_media(const Json& input, double now_ms) {
+  const bool audio = get_bool(input, "audio").value_or(have_audio_);
+  const bool video = get_bool(input, "video").value_or(have_video_);
+  const double tracks = get_number(input, "videoTracks").value_or(video ? 1 : 0);
+  const int video_tracks = tracks >= 0 && tracks <= 16 ? static_cast<int>(tracks) : (video ? 1 : 0);
+  if (audio == have_audio_ && video == have_video_ && video_tracks == video_tracks_) return;
+  have_audio_ = audio;
+  have_video_ = video;
+  video_tracks_ = video_tracks;
+  if (publisher_ == nullptr) {
+    if (want_publish_) publish(true, now_ms);  // media to publish at last
+    return;
+  }
+  // Another kind or another video track (a screen share) needs a new offer to Janus; the
+  // same tracks swapped need nothing (the glue replaces them on the senders).
+  publisher_->set_media(audio, video);
+  if (audio || video) publisher_->publish(now_ms);
+  else publisher_->unpublish(now_ms);
 }
 
 void ServerMedia::handle_socket_message(std::string_view text, double now_ms) {
@@ -217,6 +231,7 @@ void ServerMedia::end_session(double now_ms, bool tell_janus) {
   peer_of_.clear();
   in_mix_.clear();
   mid_peer_.clear();
+  mid_flowing_.clear();
   applied_layer_.clear();
   mix_flowing_ = false;
   set_server_state("closed");
@@ -239,6 +254,7 @@ void ServerMedia::publish(bool on, double now_ms) {
   }
   update_bridge(now_ms);
   if (!on || mode_ == Topology::McuAudio || publisher_ != nullptr) return;
+  if (!have_audio_ && !have_video_) return;  // nothing to offer (a data-only join) until media comes
   janus::PublisherConfig c;
   c.room = janus::normalize_id(Json(server_->room));
   c.display = self_;
@@ -295,8 +311,12 @@ void ServerMedia::pump(double now_ms) {
       auto o = session_->poll();
       if (!o) break;
       more = true;
-      if (o->contains("action")) out_.push_back(std::move(*o));
-      else on_janus_event(*o, now_ms);
+      if (!o->contains("action")) {
+        on_janus_event(*o, now_ms);
+        continue;
+      }
+      if (o->value("action", "") == "janus-open-socket" && server_) (*o)["url"] = server_->url;
+      out_.push_back(std::move(*o));
     }
     drain_paths(now_ms);
   }
@@ -401,6 +421,7 @@ void ServerMedia::on_participants(const Json& list) {
 void ServerMedia::on_streams(const Json& ev) {
   const Json* streams = find_field(ev, "streams");
   if (streams == nullptr || !streams->is_array()) return;
+  std::map<std::string, std::string> before = std::move(mid_peer_);
   mid_peer_.clear();
   Json list = Json::array();
   for (const Json& s : *streams) {
@@ -417,6 +438,15 @@ void ServerMedia::on_streams(const Json& ev) {
     list.push_back({{"mid", *mid}, {"kind", type == "video" ? "video" : "audio"}, {"peer", peer}});
   }
   out_.push_back({{"event", "server-streams"}, {"pc", "subscriber"}, {"streams", std::move(list)}});
+  // A mid that left the subscription (or now carries another feed) flows no more.
+  for (const auto& [mid, peer] : before) {
+    auto now = mid_peer_.find(mid);
+    if (now != mid_peer_.end() && now->second == peer) continue;
+    mid_flowing_.erase(mid);
+    bool any = false;
+    for (const auto& [m, p] : mid_peer_) any = any || (p == peer && mid_flowing_[m]);
+    paths_.media_flowing(peer, MediaPath::Server, any);
+  }
 }
 
 // ---- what the glue reports ----------------------------------------------------------------
@@ -440,8 +470,11 @@ void ServerMedia::on_flowing(const Json& input, double now_ms) {
   if (!mid) return error("bad-message", "media-flowing from the server needs `pc` and `mid`");
   auto it = mid_peer_.find(*mid);
   if (it == mid_peer_.end()) return;  // a track of a feed already gone
+  mid_flowing_[*mid] = *flowing;
   // A peer's media flows when any of its tracks does (a camera-less peer has only audio).
-  paths_.media_flowing(it->second, MediaPath::Server, *flowing);
+  bool any = false;
+  for (const auto& [m, peer] : mid_peer_) any = any || (peer == it->second && mid_flowing_[m]);
+  paths_.media_flowing(it->second, MediaPath::Server, any);
   (void)now_ms;
 }
 

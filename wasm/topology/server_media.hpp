@@ -12,7 +12,8 @@
 //   | type              | fields                                   | from                       |
 //   | self              | peerId, iceServers                       | ClientCore `joined`        |
 //   | topology          | mode, epoch, server {url, room} | null   | ClientCore `topology`      |
-//   | local-media       | audio, video (booleans: we have tracks)  | the local stream changed   |
+//   | local-media       | audio, video (booleans: we have tracks), | the local stream changed   |
+//   |                   | videoTracks (camera + screen share ...)  |                            |
 //   | peer-added        | peer                                     | ClientCore `peerjoined`    |
 //   | peer-removed      | peer                                     | ClientCore `peerleft`      |
 //   | media-path        | from, path (mesh|server), using          | ClientCore `media-path`    |
@@ -24,7 +25,8 @@
 //   | publisher, subscriber, audiobridge): passed to the Janus session                        |
 //   Text frames of the Janus socket go to handle_socket_message().
 //
-// Outputs (`poll`): the Janus session's actions (janus-*, see janus_session.hpp), and:
+// Outputs (`poll`): the Janus session's actions (janus-*, see janus_session.hpp; janus-open-socket
+// also names the topology's server `url`), and:
 //   | action / event           | fields                      | the glue does                    |
 //   | action send-media-path   | to, path, using             | ClientCore input `send-media-path`|
 //   | action mesh-sending      | peer, on, kinds             | mesh senders to `peer` carry the |
@@ -101,6 +103,7 @@ class ServerMedia {
 
  private:
   void on_topology(const Json& input, double now_ms);
+  void on_local_media(const Json& input, double now_ms);
   void on_flowing(const Json& input, double now_ms);
   void on_set_layer(const Json& input, double now_ms);
   void start_session(double now_ms);
@@ -130,6 +133,7 @@ class ServerMedia {
   std::string self_;
   Json ice_servers_ = Json::array();
   bool have_audio_ = true, have_video_ = true;
+  int video_tracks_ = 1;  // a camera and a screen share are two
   Topology mode_ = Topology::P2P;
   std::uint32_t epoch_ = 0;
   struct Server {
@@ -154,6 +158,7 @@ class ServerMedia {
   std::map<std::string, bool> in_mix_;         // peer -> listed in the AudioBridge
   bool mix_flowing_ = false;
   std::map<std::string, std::string> mid_peer_;  // subscriber mid -> peer
+  std::map<std::string, bool> mid_flowing_;      // subscriber mid -> its track decodes
   std::map<std::string, int> layer_;             // peer -> the layer the app asked for
   std::map<std::string, int> applied_layer_;     // peer -> the layer asked of Janus
   std::deque<Json> out_;
