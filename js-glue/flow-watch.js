@@ -13,7 +13,8 @@
 // FAST_FOR_MS, and CHECK_MS while it flows.
 //
 // Tracks are grouped (all mesh tracks of one peer form one group: a peer's mesh media flows
-// when any of its tracks does); onChange(group, flowing) fires when a group's state changes.
+// when its video does, or its audio when it sends no video); onChange(group, flowing) fires
+// when a group's state changes.
 
 const FAST_MS = 40;
 const FAST_FOR_MS = 3000;
@@ -100,8 +101,11 @@ export class FlowWatch {
   #update(key) {
     const g = this.#groups.get(key);
     if (!g) return;
-    let flowing = false;
-    for (const e of this.#entries.values()) flowing ||= e.key === key && e.flowing;
+    // With video in the group, only video counts: its audio arrives first (no keyframe to
+    // wait for), and showing the peer from there then would freeze its picture meanwhile.
+    const members = [...this.#entries.values()].filter((e) => e.key === key);
+    const video = members.filter((e) => e.track.kind === 'video');
+    const flowing = (video.length ? video : members).some((e) => e.flowing);
     if (flowing === g.flowing) return;
     g.flowing = flowing;
     if (!this.#disposed) this.#onChange(g.group, flowing);

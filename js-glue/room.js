@@ -5,10 +5,11 @@ import { ChorusError } from './errors.js';
 import { RoomEvent } from './events.js';
 import { DataPlane } from './data-plane.js';
 import { Executor } from './executor.js';
-import { loadCore } from './core.js';
+import { loadCore, loadMediaCore } from './core.js';
 import { getTrack, getUserMedia, normaliseMedia } from './media.js';
 import { MediaServer, SERVER_MODES } from './media-server.js';
 import { Peer } from './peer.js';
+import { UplinkSampler } from './uplink-stats.js';
 import { TrackSwitch } from './track-switch.js';
 
 export class Room extends EventTarget {
@@ -48,6 +49,7 @@ export class Room extends EventTarget {
   #iceTransportPolicy;
   #layers = new Map();   // peer id -> the video quality the app asked for
   #onPageHide = () => this.leave();
+  #uplink = null; // UplinkSampler, from the first welcome on
 
   /**
    * Acquires local media, connects to the signaling server and enters the room.
@@ -421,6 +423,11 @@ export class Room extends EventTarget {
 
   #onJoined(ev) {
     this.peerId = ev.peerId;
+    // What the mesh's stats say about our uplink goes to the server's topology decision.
+    this.#uplink ??= new UplinkSampler(
+      () => [...this.peers.keys()].map((id) => this.#executor.peerConnection(id)).filter(Boolean),
+      () => this.localStream.getVideoTracks().some((t) => t.readyState === 'live' && t.enabled),
+      (input) => { if (!this.#executor.disposed) this.#executor.input(input); });
     this.#iceServers = ev.iceServers ?? [];
     this.#media?.input(this.#selfInput());
     if (ev.role) this.#role = ev.role;
@@ -460,6 +467,10 @@ export class Room extends EventTarget {
     if (this.peers.has(id)) return;
     const peer = new Peer(id, name ?? '', role ?? 'talker', identity ?? null);
     this.peers.set(id, peer);
+    // Three or more: the next tier may come (a classroom or a walkie channel leaves the mesh at
+    // 3, a meeting at 5). The media-server module is fetched and compiled now, in the
+    // background, so a switch does not wait for it on a busy machine (~1 s measured).
+    if (this.peers.size >= 2) loadMediaCore().catch(() => {});
     if (announce) this.#emit('peerjoined', { peer });
   }
 
@@ -610,6 +621,7 @@ export class Room extends EventTarget {
     }
     this.#floorRequests.clear();
     this.#media?.close();
+    this.#uplink?.stop();
     this.#executor.dispose();
     // A fatal `error` may follow `statechange: left` in the same drain and carries the real
     // reason; only if none came is the join aborted without a code.

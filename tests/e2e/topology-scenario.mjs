@@ -17,7 +17,7 @@ export async function startTopologyEnv({ topology = {}, extraArgs = [] } = {}) {
     env.server = server;
     env.origin = server.origin;
     // The server hears Janus through its probe: wait until rooms may use it.
-    await waitUntil(async () => (await fetch(`${server.origin}/healthz`).then((r) => r.json())).mediaServer?.reachable ?? true,
+    await waitUntil(async () => (await fetch(`${server.origin}/healthz`).then((r) => r.json())).mediaServer?.reachable,
       { timeout: 10000, message: 'the signaling server sees Janus' });
   } catch (e) {
     await env?.close();
@@ -28,7 +28,7 @@ export async function startTopologyEnv({ topology = {}, extraArgs = [] } = {}) {
   return {
     janus, server, env,
     async close() {
-      await env.close();
+      await env.close(); // closes env.server, the current one
       await janus.stop();
     },
   };
@@ -99,13 +99,32 @@ export async function decodingPairs(peers) {
   return pairs;
 }
 
-export const resetGaps = (peers) => Promise.all(peers.map((p) => p.evaluate(() => window.resetGaps())));
+export const resetGaps = (peers) => Promise.all(peers.map((p) => p.evaluate(() => {
+  window.resetGaps();
+  window.switchGaps = [];
+})));
+
+/** The swaps' own gaps since resetGaps(): the longest frame interval spanning a swap of a peer's
+ *  video between mesh and server, over `peers`, and how many swaps were seen. */
+export async function swapGap(peers) {
+  let worst = { gap: 0, at: null, swaps: 0 };
+  for (const p of peers) {
+    for (const g of await p.evaluate(() => window.switchGaps)) {
+      worst.swaps += 1;
+      if (g.gap > worst.gap) worst = { ...worst, gap: g.gap, at: `${p.name} <- ${g.peer} (to ${g.to})` };
+    }
+  }
+  return worst;
+}
 
 /**
- * One run of the meeting scenario: 4 peers in a mesh, a 5th joins (sfu), then two leave (mesh
- * again after the hold). Returns the longest frame gaps of both switches (ms) and where.
+ * One run of the meeting scenario: 4 peers in a mesh, a 5th joins, then two leave. On a server
+ * whose rooms switch (`expect` sfu) the room goes to the SFU and back to the mesh after the hold;
+ * on a control server (`expect` mesh: rooms never leave it) the same joins and leaves happen
+ * without a switch, so the two runs side by side say what the switch itself costs. Returns the
+ * longest frame gaps of both steps (ms) and where.
  */
-export async function meshToSfuAndBack(env, room, { settleMs = 1500 } = {}) {
+export async function meshToSfuAndBack(env, room, { settleMs = 1500, expect = 'sfu', holdMs = 2000 } = {}) {
   const peers = [];
   for (let i = 1; i <= 4; i += 1) peers.push(await openTopologyPeer(env, room, `p${i}`));
   await waitSettled(peers, 'mesh');
@@ -113,19 +132,43 @@ export async function meshToSfuAndBack(env, room, { settleMs = 1500 } = {}) {
   await resetGaps(peers);
   const t0 = Date.now();
   peers.push(await openTopologyPeer(env, room, 'p5'));
-  const sfuStates = await waitSettled(peers, 'sfu', { timeout: 45000 });
+  const sfuStates = await waitSettled(peers, expect, { timeout: 45000 });
   const toSfuMs = Date.now() - t0;
   await sleep(settleMs);
   const up = await longestGap(peers.slice(0, 4), pairs);
+  const upSwap = await swapGap(peers.slice(0, 4));
 
-  // Two leave: at 3 the room goes back to the mesh after the hold.
+  // Two leave: at 3 the room goes back to the mesh after the hold (the control waits as long).
   pairs = await decodingPairs(peers.slice(0, 3));
   await resetGaps(peers);
   const t1 = Date.now();
   for (const p of peers.splice(3)) await p.close();
+  if (expect === 'mesh') await sleep(holdMs);
   const meshStates = await waitSettled(peers, 'mesh', { timeout: 45000 });
   const toMeshMs = Date.now() - t1;
   await sleep(settleMs);
   const down = await longestGap(peers, pairs);
-  return { up, down, toSfuMs, toMeshMs, sfuStates, meshStates, peers };
+  const downSwap = await swapGap(peers);
+  return { up, down, upSwap, downSwap, toSfuMs, toMeshMs, sfuStates, meshStates, peers };
+}
+
+/** Runs `fn` with the env's signaling server replaced by one with a topology config of its own
+ *  (same Janus, same port: the browser treats only the origins it was launched with as secure),
+ *  then puts a default one back. */
+export async function withServer(t, topology, fn) {
+  const { port } = t.server;
+  const start = (extra) => startTestServer({ port, config: { janus: { url: t.janus.wsUrl }, topology: { downHoldMs: 2000, ...extra } } });
+  await t.env.closePeers();
+  await t.server.close();
+  const server = await start(topology);
+  t.server = t.env.server = server;
+  try {
+    await waitUntil(async () => (await fetch(`${server.origin}/healthz`).then((r) => r.json())).mediaServer?.reachable,
+      { timeout: 10000, message: 'the server sees Janus' });
+    return await fn(server);
+  } finally {
+    await t.env.closePeers();
+    await server.close();
+    t.server = t.env.server = await start({});
+  }
 }

@@ -2,7 +2,10 @@
 // Topology costs and switches, with a real Janus and Chromium in the test namespace:
 //   1. switch gaps: the mesh -> SFU -> mesh scenario of tests/e2e/topology-scenario.mjs (4 peers
 //      in a mesh, a 5th joins: SFU; two leave: mesh after the hold), --runs times; the longest
-//      gap between frames a page presents for a peer it was already showing, per switch.
+//      gap between frames a page presents for a peer it was already showing, per switch. Each
+//      run is paired with a control run of the same joins and leaves on a server whose rooms
+//      never leave the mesh: a join costs CPU on a shared machine too, the switch is the
+//      difference.
 //   2. uplink and CPU per participant at 4, 6 and 8 peers, mesh against SFU, one after the
 //      other on the same machine: each page's outbound RTP bitrate (all its connections), and
 //      the CPU time Chromium (every process) and Janus spent, per participant.
@@ -13,8 +16,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { chromiumVersion, writeSection } from './doc.mjs';
-import { waitUntil, sleep } from '../../tests/e2e/harness.mjs';
-import { startTopologyEnv, openTopologyPeer, waitSettled, meshToSfuAndBack } from '../../tests/e2e/topology-scenario.mjs';
+import { sleep } from '../../tests/e2e/harness.mjs';
+import { startTopologyEnv, openTopologyPeer, waitSettled, meshToSfuAndBack, withServer } from '../../tests/e2e/topology-scenario.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -33,16 +36,25 @@ if (!process.env.CHORUS_NETNS) log('warning: not inside tools/netns-run.sh; Janu
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
-// CPU seconds (user + system) of a process and all its descendants.
+// CPU seconds (user + system) of one process.
+function cpuOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICK;
+  } catch {
+    return 0; // gone
+  }
+}
+
+// CPU seconds of a process and all its descendants.
 function cpuOfTree(rootPid) {
   let total = 0;
   const pids = [rootPid];
   for (let i = 0; i < pids.length; i += 1) {
     const pid = pids[i];
+    total += cpuOf(pid);
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / TICK;
       for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
         const kids = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
         if (kids) pids.push(...kids.split(/\s+/).map(Number));
@@ -65,39 +77,46 @@ const bytesSent = (p) => p.evaluate(async () => {
 async function costRun(t, size, mode) {
   const room = `cost-${mode}-${size}-${process.pid}`;
   const peers = [];
+  // sfu: a classroom goes to Janus from 3; mesh: the control server's rooms never leave it.
   for (let i = 1; i <= size; i += 1) peers.push(await openTopologyPeer(t.env, room, `c${i}`, { policy: mode === 'sfu' ? 'classroom' : 'meeting' }));
   await waitSettled(peers, mode, { timeout: 60000 });
   await sleep(3000); // bandwidth estimates and simulcast layers settle
-  const browserPid = t.env.browser.process?.()?.pid;
+  // Chromium: everything this process started except Janus (the signaling server runs in this
+  // process, and is left out with it).
+  const chromiumCpu = () => cpuOfTree(process.pid) - cpuOf(process.pid) - cpuOfTree(t.janus.pid);
   const b0 = await Promise.all(peers.map(bytesSent));
-  const c0 = cpuOfTree(browserPid);
+  const c0 = chromiumCpu();
   const j0 = cpuOfTree(t.janus.pid);
   const w0 = Date.now();
   await sleep(SECONDS * 1000);
   const b1 = await Promise.all(peers.map(bytesSent));
   const secs = (Date.now() - w0) / 1000;
-  const chromium = (cpuOfTree(browserPid) - c0) / secs;
+  const chromium = (chromiumCpu() - c0) / secs;
   const janus = (cpuOfTree(t.janus.pid) - j0) / secs;
   const kbps = b1.map((b, i) => ((b - b0[i]) * 8) / secs / 1000);
-  await t.env.closePeers();
-  await sleep(1500);
   return { size, mode, uplinkKbps: median(kbps), maxUplinkKbps: Math.max(...kbps), chromiumCpu: chromium / size, janusCpu: janus };
 }
 
-const t = await startTopologyEnv({ topology: { sfuFrom: 5, classroomSfuFrom: 3 } });
+const t = await startTopologyEnv();
 const gaps = [];
+const controls = [];
 const costs = [];
+const NEVER = { sfuFrom: 100, classroomSfuFrom: 100, limitedSfuFrom: 100 };
 try {
   for (let run = 1; run <= RUNS; run += 1) {
-    const r = await meshToSfuAndBack(t.env, `switch-${process.pid}-${run}`);
-    gaps.push({ up: r.up.gap, down: r.down.gap, toSfuMs: r.toSfuMs, toMeshMs: r.toMeshMs });
-    log(`run ${run}: mesh->sfu gap ${r.up.gap} ms (${r.up.at}), settled ${r.toSfuMs} ms; sfu->mesh gap ${r.down.gap} ms (${r.down.at}), settled ${r.toMeshMs} ms`);
-    await t.env.closePeers();
+    const r = await withServer(t, { sfuFrom: 5 }, () => meshToSfuAndBack(t.env, `switch-${process.pid}-${run}`));
+    gaps.push({ up: r.up.gap, down: r.down.gap, upSwap: r.upSwap.gap, downSwap: r.downSwap.gap, toSfuMs: r.toSfuMs, toMeshMs: r.toMeshMs });
+    log(`run ${run}: mesh->sfu gap ${r.up.gap} ms (${r.up.at}), across a swap ${r.upSwap.gap} ms (${r.upSwap.swaps} swaps), settled ${r.toSfuMs} ms; `
+      + `sfu->mesh gap ${r.down.gap} ms (${r.down.at}), across a swap ${r.downSwap.gap} ms (${r.downSwap.swaps} swaps), settled ${r.toMeshMs} ms`);
+    await sleep(1500);
+    const c = await withServer(t, NEVER, () => meshToSfuAndBack(t.env, `control-${process.pid}-${run}`, { expect: 'mesh' }));
+    controls.push({ up: c.up.gap, down: c.down.gap });
+    log(`control ${run} (no switch): join gap ${c.up.gap} ms (${c.up.at}); leave gap ${c.down.gap} ms (${c.down.at})`);
     await sleep(1500);
   }
   for (const size of SIZES) {
     for (const mode of ['mesh', 'sfu']) {
-      const c = await costRunWithServer(size, mode);
+      const c = await withServer(t, mode === 'mesh' ? NEVER : { classroomSfuFrom: 3 }, () => costRun(t, size, mode));
       costs.push(c);
       log(`${size} peers ${mode}: uplink median ${c.uplinkKbps.toFixed(0)} kbit/s (max ${c.maxUplinkKbps.toFixed(0)}), Chromium CPU ${(c.chromiumCpu * 100).toFixed(0)} % per peer, Janus ${(c.janusCpu * 100).toFixed(0)} %`);
     }
@@ -106,28 +125,15 @@ try {
   await t.close();
 }
 
-// The meeting rooms of the cost runs need their own thresholds: mesh never leaves it, sfu takes
-// Janus from 3. One signaling server per mode (the selector's config is the server's).
-async function costRunWithServer(size, mode) {
-  const { startTestServer } = await import('../../tests/e2e/harness.mjs');
-  const topology = mode === 'mesh' ? { sfuFrom: 100, classroomSfuFrom: 100, limitedSfuFrom: 100 } : { classroomSfuFrom: 3 };
-  const server = await startTestServer({ config: { janus: { url: t.janus.wsUrl }, topology } });
-  const prev = { server: t.env.server, origin: t.env.origin };
-  t.env.server = server;
-  t.env.origin = server.origin;
-  try {
-    await waitUntil(async () => (await fetch(`${server.origin}/healthz`).then((r) => r.json())).mediaServer?.reachable,
-      { timeout: 10000, message: 'the server sees Janus' });
-    return await costRun({ ...t, server }, size, mode);
-  } finally {
-    await server.close();
-    Object.assign(t.env, prev);
-  }
-}
-
 const ups = gaps.map((g) => g.up);
 const downs = gaps.map((g) => g.down);
+const upSwaps = gaps.map((g) => g.upSwap);
+const downSwaps = gaps.map((g) => g.downSwap);
+const cups = controls.map((g) => g.up);
+const cdowns = controls.map((g) => g.down);
 log(`mesh -> sfu gap: median ${median(ups)} ms, max ${Math.max(...ups)} ms; sfu -> mesh gap: median ${median(downs)} ms, max ${Math.max(...downs)} ms`);
+log(`across the swap itself: up median ${median(upSwaps)} ms, max ${Math.max(...upSwaps)} ms; down median ${median(downSwaps)} ms, max ${Math.max(...downSwaps)} ms`);
+log(`control (no switch): join gap median ${median(cups)} ms, max ${Math.max(...cups)} ms; leave gap median ${median(cdowns)} ms, max ${Math.max(...cdowns)} ms`);
 
 if (opt.write) {
   const row = (c) => `| ${c.size} | ${c.mode} | ${c.uplinkKbps.toFixed(0)} | ${c.maxUplinkKbps.toFixed(0)} | ${(c.chromiumCpu * 100).toFixed(0)} % | ${c.mode === 'sfu' ? `${(c.janusCpu * 100).toFixed(0)} %` : '-'} |`;
@@ -148,12 +154,20 @@ it moves back to the mesh after the 2 s hold. Each page plays every peer in one 
 to \`peer.stream\` and times every presented frame (requestVideoFrameCallback); the figure is the
 longest gap between two frames of a peer the page was already showing, over all pages, per switch.
 
-| switch | runs | median of the longest gap | max | target |
-|---|---|---|---|---|
-| mesh -> SFU | ${RUNS} | **${median(ups)} ms** | ${Math.max(...ups)} ms | < 250 ms |
-| SFU -> mesh | ${RUNS} | **${median(downs)} ms** | ${Math.max(...downs)} ms | < 250 ms |
+Each run is paired with a control run: the same joins and leaves on a server whose rooms never
+leave the mesh. On 2 shared cores a join alone stalls frames (five pages' encoders and decoders
+compete); the switch's own cost is the difference.
 
-Per run (gap up / gap down, ms): ${gaps.map((g) => `${g.up}/${g.down}`).join(', ')}. Time from the join (leave) to every page
+| step | runs | median of the longest gap | max | control: same step, no switch (median / max) | ratio of medians | target |
+|---|---|---|---|---|---|---|
+| 5th joins: mesh -> SFU | ${RUNS} | **${median(ups)} ms** | ${Math.max(...ups)} ms | ${median(cups)} / ${Math.max(...cups)} ms | ${(median(ups) / median(cups)).toFixed(2)} | < 250 ms |
+| 2 leave: SFU -> mesh | ${RUNS} | **${median(downs)} ms** | ${Math.max(...downs)} ms | ${median(cdowns)} / ${Math.max(...cdowns)} ms | ${(median(downs) / median(cdowns)).toFixed(2)} | < 250 ms |
+
+The swap itself, i.e. the frame interval spanning the moment a page moves a peer's video from
+one path to the other (every swap of every page, the longest per run): median **${median(upSwaps)} ms**
+(max ${Math.max(...upSwaps)} ms) going to the SFU, **${median(downSwaps)} ms** (max ${Math.max(...downSwaps)} ms) coming back; one frame at 15 fps is 67 ms.
+
+Per run (gap up / gap down, ms): ${gaps.map((g) => `${g.up}/${g.down}`).join(', ')}; controls: ${controls.map((g) => `${g.up}/${g.down}`).join(', ')}. Time from the join (leave) to every page
 settled on the new path: median ${median(gaps.map((g) => g.toSfuMs))} ms to the SFU, ${median(gaps.map((g) => g.toMeshMs))} ms back to the mesh (this includes the hold).
 
 **Costs per participant** over ${SECONDS} s once settled: each page's outbound RTP bitrate summed over its

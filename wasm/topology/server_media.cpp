@@ -232,6 +232,7 @@ void ServerMedia::end_session(double now_ms, bool tell_janus) {
   in_mix_.clear();
   mid_peer_.clear();
   mid_flowing_.clear();
+  mid_video_.clear();
   applied_layer_.clear();
   mix_flowing_ = false;
   set_server_state("closed");
@@ -435,6 +436,8 @@ void ServerMedia::on_streams(const Json& ev) {
     if (peer.empty()) continue;
     mid_peer_[*mid] = peer;
     const std::string type = get_string(s, "type").value_or("");
+    if (type == "video") mid_video_.insert(*mid);
+    else mid_video_.erase(*mid);
     list.push_back({{"mid", *mid}, {"kind", type == "video" ? "video" : "audio"}, {"peer", peer}});
   }
   out_.push_back({{"event", "server-streams"}, {"pc", "subscriber"}, {"streams", std::move(list)}});
@@ -443,10 +446,25 @@ void ServerMedia::on_streams(const Json& ev) {
     auto now = mid_peer_.find(mid);
     if (now != mid_peer_.end() && now->second == peer) continue;
     mid_flowing_.erase(mid);
-    bool any = false;
-    for (const auto& [m, p] : mid_peer_) any = any || (p == peer && mid_flowing_[m]);
-    paths_.media_flowing(peer, MediaPath::Server, any);
+    update_server_flow(peer);
   }
+}
+
+void ServerMedia::update_server_flow(const std::string& peer) {
+  // A peer's server media flows when its video does (audio comes first, with no keyframe to
+  // wait for: showing the peer from there then would freeze its picture), or its audio when it
+  // sends no video.
+  bool video = false, video_flows = false, any_flows = false;
+  for (const auto& [mid, p] : mid_peer_) {
+    if (p != peer) continue;
+    const bool flows = mid_flowing_.count(mid) > 0 && mid_flowing_.at(mid);
+    any_flows = any_flows || flows;
+    if (mid_video_.count(mid) > 0) {
+      video = true;
+      video_flows = video_flows || flows;
+    }
+  }
+  paths_.media_flowing(peer, MediaPath::Server, video ? video_flows : any_flows);
 }
 
 // ---- what the glue reports ----------------------------------------------------------------
@@ -471,10 +489,7 @@ void ServerMedia::on_flowing(const Json& input, double now_ms) {
   auto it = mid_peer_.find(*mid);
   if (it == mid_peer_.end()) return;  // a track of a feed already gone
   mid_flowing_[*mid] = *flowing;
-  // A peer's media flows when any of its tracks does (a camera-less peer has only audio).
-  bool any = false;
-  for (const auto& [m, peer] : mid_peer_) any = any || (peer == it->second && mid_flowing_[m]);
-  paths_.media_flowing(it->second, MediaPath::Server, any);
+  update_server_flow(it->second);
   (void)now_ms;
 }
 

@@ -19,6 +19,7 @@
 //   | media-path        | from, path (mesh|server), using          | ClientCore `media-path`    |
 //   | media-flowing     | path mesh: peer; path server: pc, mid;   | a remote track decoded its |
 //   |                   | flowing                                  | first frame / stopped      |
+//   A peer's media on a path flows when its video does (or its audio, without video).
 //   | set-layer         | peer, layer (low|medium|high)            | the app (simulcast choice) |
 //   | leave             |                                          | the room is left           |
 //   | janus-socket-open, janus-socket-closed, and the pc inputs of janus_session.hpp (with `pc`:
@@ -105,6 +106,7 @@ class ServerMedia {
   void on_topology(const Json& input, double now_ms);
   void on_local_media(const Json& input, double now_ms);
   void on_flowing(const Json& input, double now_ms);
+  void update_server_flow(const std::string& peer);
   void on_set_layer(const Json& input, double now_ms);
   void start_session(double now_ms);
   void end_session(double now_ms, bool tell_janus);
@@ -159,6 +161,7 @@ class ServerMedia {
   bool mix_flowing_ = false;
   std::map<std::string, std::string> mid_peer_;  // subscriber mid -> peer
   std::map<std::string, bool> mid_flowing_;      // subscriber mid -> its track decodes
+  std::set<std::string> mid_video_;              // subscriber mids that carry video
   std::map<std::string, int> layer_;             // peer -> the layer the app asked for
   std::map<std::string, int> applied_layer_;     // peer -> the layer asked of Janus
   std::deque<Json> out_;
