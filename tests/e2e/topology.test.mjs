@@ -59,6 +59,44 @@ test('a subscriber switches simulcast layers and the received resolution follows
   t.env.checkPages(ctx);
 });
 
+test('a screen share added on the SFU reaches every student as a second video of the teacher', async (ctx) => {
+  const q = { policy: 'classroom' };
+  const peers = [];
+  for (const name of ['teacher', 's1', 's2']) peers.push(await openTopologyPeer(t.env, 'screen', name, q));
+  await waitSettled(peers, 'sfu', { timeout: 45000 });
+  const [teacher, ...students] = peers;
+  const teacherId = await teacher.peerId();
+  // A "screen": a canvas that keeps drawing (getDisplayMedia needs a user gesture).
+  await teacher.evaluate(() => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 });
+    const g = canvas.getContext('2d');
+    let n = 0;
+    setInterval(() => { g.fillStyle = `hsl(${(n += 7) % 360} 80% 50%)`; g.fillRect(0, 0, 640, 360); }, 66);
+    const [track] = canvas.captureStream(15).getVideoTracks();
+    track.contentHint = 'detail';
+    window.chorus.room.addTrack(track);
+  });
+  const decodingVideos = (p) => p.evaluate(async (id) => {
+    const peer = window.chorus.room.peers.get(id);
+    const pc = window.chorus.room.getMediaServerConnection('subscriber');
+    const tracks = peer.stream.getVideoTracks();
+    let decoding = 0;
+    for (const track of tracks) {
+      const stats = await pc.getStats(track);
+      stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.framesDecoded > 0) decoding += 1; });
+    }
+    return { tracks: tracks.length, decoding };
+  }, teacherId);
+  for (const s of students) {
+    await waitUntil(async () => {
+      const v = await decodingVideos(s);
+      return v.tracks === 2 && v.decoding === 2 ? v : null;
+    }, { timeout: 30000, message: `${s.name} decodes the teacher's camera and screen from Janus` });
+  }
+  ctx.diagnostic('both students decode 2 videos of the teacher through the SFU');
+  t.env.checkPages(ctx);
+});
+
 test('an AudioBridge room of 4: each page hears the mix of the others, the mesh sends no audio', async (ctx) => {
   const q = { policy: 'walkie', video: '0' };
   const peers = [];
