@@ -132,7 +132,8 @@ export class MediaServer {
     if (this.#state !== 'loading') return;
     this.#state = 'failed';
     this.#pending = [];
-    // Nothing was paused or moved: the mesh carries on as before.
+    // We paused or moved nothing: the mesh carries on as before (peers that paused theirs to
+    // us resume it when we stay silent: the core's silenceGraceMs).
     this.#host.onEvent({
       event: 'error', code: 'janus-unreachable', fatal: false,
       message: `could not load the media server module: ${err?.message ?? err}`,

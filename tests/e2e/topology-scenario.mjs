@@ -64,7 +64,8 @@ export async function waitSettled(peers, mode, { timeout = 30000 } = {}) {
   try {
     return await waitUntil(async () => {
       states = await Promise.all(peers.map(pageState));
-      const inMode = states.every((s) => s.mode === mode);
+      // The mesh's paths are the same for 2 peers (p2p) and more.
+      const inMode = states.every((s) => s.mode === mode || (mode === 'mesh' && s.mode === 'p2p'));
       const senders = states.every((s) => Object.values(s.meshSending).every((n) => (mode === 'mesh' || mode === 'p2p' ? n > 0 : n === 0)));
       return inMode && senders && allDecoding(states) ? states : null;
     }, { timeout, interval: 200, message: `every page settled in ${mode}` });
@@ -118,31 +119,35 @@ export async function swapGap(peers) {
 }
 
 /**
- * One run of the meeting scenario: 4 peers in a mesh, a 5th joins, then two leave. On a server
+ * One run of a switch scenario: `before` peers in a mesh (a meeting: 4), one more joins, then
+ * `leave` of them go (2). On a server
  * whose rooms switch (`expect` sfu) the room goes to the SFU and back to the mesh after the hold;
  * on a control server (`expect` mesh: rooms never leave it) the same joins and leaves happen
  * without a switch, so the two runs side by side say what the switch itself costs. Returns the
  * longest frame gaps of both steps (ms) and where.
  */
-export async function meshToSfuAndBack(env, room, { settleMs = 1500, expect = 'sfu', holdMs = 2000 } = {}) {
+export async function meshToSfuAndBack(env, room, {
+  settleMs = 1500, expect = 'sfu', holdMs = 2000, before = 4, leave = 2, query = {},
+} = {}) {
   const peers = [];
-  for (let i = 1; i <= 4; i += 1) peers.push(await openTopologyPeer(env, room, `p${i}`));
+  for (let i = 1; i <= before; i += 1) peers.push(await openTopologyPeer(env, room, `p${i}`, query));
   await waitSettled(peers, 'mesh');
   let pairs = await decodingPairs(peers);
   await resetGaps(peers);
   const t0 = Date.now();
-  peers.push(await openTopologyPeer(env, room, 'p5'));
+  peers.push(await openTopologyPeer(env, room, `p${before + 1}`, query));
   const sfuStates = await waitSettled(peers, expect, { timeout: 45000 });
   const toSfuMs = Date.now() - t0;
   await sleep(settleMs);
-  const up = await longestGap(peers.slice(0, 4), pairs);
-  const upSwap = await swapGap(peers.slice(0, 4));
+  const up = await longestGap(peers.slice(0, before), pairs);
+  const upSwap = await swapGap(peers.slice(0, before));
 
-  // Two leave: at 3 the room goes back to the mesh after the hold (the control waits as long).
-  pairs = await decodingPairs(peers.slice(0, 3));
+  // Some leave: the room goes back to the mesh after the hold (the control waits as long).
+  const stay = before + 1 - leave;
+  pairs = await decodingPairs(peers.slice(0, stay));
   await resetGaps(peers);
   const t1 = Date.now();
-  for (const p of peers.splice(3)) await p.close();
+  for (const p of peers.splice(stay)) await p.close();
   if (expect === 'mesh') await sleep(holdMs);
   const meshStates = await waitSettled(peers, 'mesh', { timeout: 45000 });
   const toMeshMs = Date.now() - t1;

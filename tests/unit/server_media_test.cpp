@@ -301,9 +301,73 @@ TEST_CASE("server media: bad input is a typed error and changes nothing", "[topo
   for (const auto& e : c.m.events_named("error")) codes.push_back(e["code"]);
   CHECK(codes == std::vector<std::string>{"bad-json", "bad-json", "bad-message", "bad-message", "bad-message", "unknown-type"});
   CHECK(c.m.actions.empty());
-  // An older topology than the last one is ignored.
-  c.m.input(sfu(3));
+  CHECK(c.m.session.mode() == chorus::topology::Topology::P2P);
+}
+
+TEST_CASE("server media: a newcomer that never takes our feed gets our mesh media back", "[topology][media]") {
+  Client c;
+  c.go_sfu();
   c.m.clear();
+  // Carl comes while the room is on the server: he is to take our feed there, so no mesh media.
+  c.m.input({{"type", "peer-added"}, {"peer", "carl"}});
+  auto off = acts(c.m, "mesh-sending", "carl");
+  REQUIRE(off.size() == 1);
+  CHECK(off[0]["on"] == false);
+  // He says nothing (his media module failed to load): after the grace period he gets it.
+  c.m.advance(5000);
+  CHECK(acts(c.m, "mesh-sending", "carl").size() == 1);
+  c.m.advance(4000);
+  auto on = acts(c.m, "mesh-sending", "carl");
+  REQUIRE(on.size() == 2);
+  CHECK(on[1]["on"] == true);
+  // A newcomer that does speak up in time keeps the server path.
+  c.m.input({{"type", "peer-added"}, {"peer", "dana"}});
+  c.m.input({{"type", "media-path"}, {"from", "dana"}, {"path", "server"}, {"using", true}});
+  c.m.advance(10000);
+  CHECK(acts(c.m, "mesh-sending", "dana").size() == 1);
+}
+
+TEST_CASE("server media: a handle that gives up starts the session over", "[topology][media]") {
+  Media m{ServerMediaConfig{}};
+  m.input({{"type", "self"}, {"peerId", "me"}, {"iceServers", Json::array()}});
+  m.input({{"type", "peer-added"}, {"peer", "alice"}});
+  m.input(sfu(1));
+  m.open();
+  m.attach(kPubHandle, kVr);
+  Json join = m.take("message", "join");
+  m.videoroom(join, {{"videoroom", "event"}, {"error_code", 436}, {"error", "User ID 1 already exists"}});
+  CHECK(m.last_event("media-server")["state"] == "lost");
+  CHECK(m.last_event("error")["fatal"] == false);
+  const auto opened = m.actions_named("janus-open-socket").size();
+  m.advance(1000);
+  CHECK(m.actions_named("janus-open-socket").size() == opened + 1);
+}
+
+TEST_CASE("server media: sfu -> mesh -> sfu on the same server keeps the session", "[topology][media]") {
+  Client c;
+  c.go_sfu();
+  c.server_flows("1");
+  c.m.input({{"type", "media-path"}, {"from", "alice"}, {"path", "server"}, {"using", true}});
+  // Back to the mesh: alice is still shown from the server (her mesh media is paused) and
+  // takes our feed there, so the session stays; the room flips back before it could close.
   c.m.input(mesh(2));
-  CHECK(c.m.session.mode() == chorus::topology::Topology::Sfu);
+  c.m.input(sfu(3));
+  CHECK(c.m.actions_named("janus-close-socket").empty());
+  CHECK(c.m.actions_named("janus-open-socket").size() == 1);
+}
+
+TEST_CASE("server media: a new seat starts over; leaving tells no peer anything", "[topology][media]") {
+  Client c;
+  c.go_sfu();
+  c.server_flows("1");
+  c.m.input({{"type", "self"}, {"peerId", "me-again"}, {"iceServers", Json::array()}});
+  CHECK(c.m.actions_named("janus-close-socket").size() == 1);
+  CHECK(c.m.actions_named("janus-open-socket").size() == 2);
+  c.m.clear();
+  c.m.input({{"type", "leave"}});
+  CHECK(c.m.actions_named("send-media-path").empty());
+  CHECK(c.m.actions_named("show").empty());
+  CHECK(c.m.actions_named("janus-close-socket").size() == 1);
+  c.m.input({{"type", "set-layer"}, {"peer", "alice"}, {"layer", "low"}});
+  CHECK(c.m.last_event("error")["code"] == "unknown-peer");
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Topology costs and switches, with a real Janus and Chromium in the test namespace:
-//   1. switch gaps: the mesh -> SFU -> mesh scenario of tests/e2e/topology-scenario.mjs (4 peers
-//      in a mesh, a 5th joins: SFU; two leave: mesh after the hold), --runs times; the longest
-//      gap between frames a page presents for a peer it was already showing, per switch. Each
+//   1. switch gaps: the mesh -> SFU -> mesh scenario of tests/e2e/topology-scenario.mjs, for a
+//      meeting (4 peers in a mesh, a 5th joins: SFU; two leave: mesh after the hold) and a
+//      classroom (2, a 3rd joins; one leaves), --runs times each; the longest gap between frames
+//      a page presents for a peer it was already showing, and across the swap itself. Each
 //      run is paired with a control run of the same joins and leaves on a server whose rooms
 //      never leave the mesh: a join costs CPU on a shared machine too, the switch is the
 //      difference.
@@ -10,7 +11,8 @@
 //      other on the same machine: each page's outbound RTP bitrate (all its connections), and
 //      the CPU time Chromium (every process) and Janus spent, per participant.
 //
-//   bash tools/netns-run.sh node tools/bench/topology.mjs [--runs 5] [--sizes 4,6,8] [--seconds 10] [--write]
+//   CHORUS_E2E_SLOW=2 bash tools/netns-run.sh node tools/bench/topology.mjs [--runs 5] [--sizes 4,6,8] [--seconds 10] [--write]
+// (CHORUS_E2E_SLOW doubles the page timeouts: eight pages of a mesh load slowly on 2 cores.)
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -31,6 +33,7 @@ const RUNS = Number(opt.runs);
 const SIZES = opt.sizes.split(',').map(Number);
 const SECONDS = Number(opt.seconds);
 const log = (...a) => console.log(...a);
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 if (!process.env.CHORUS_NETNS) log('warning: not inside tools/netns-run.sh; Janus needs the namespace address');
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
@@ -74,108 +77,151 @@ const bytesSent = (p) => p.evaluate(async () => {
   return sum;
 });
 
+const COST_VIDEO = { w: 160, h: 120, fps: 10 };
+const framesSeen = (p) => p.evaluate(() => Object.values(window.frameGaps()).map((f) => f.frames));
+
 async function costRun(t, size, mode) {
   const room = `cost-${mode}-${size}-${process.pid}`;
   const peers = [];
   // sfu: a classroom goes to Janus from 3; mesh: the control server's rooms never leave it.
-  for (let i = 1; i <= size; i += 1) peers.push(await openTopologyPeer(t.env, room, `c${i}`, { policy: mode === 'sfu' ? 'classroom' : 'meeting' }));
+  // 160x120 at 10 fps: eight pages of a mesh (56 encodes) still load on 2 cores.
+  for (let i = 1; i <= size; i += 1) {
+    peers.push(await openTopologyPeer(t.env, room, `c${i}`, { policy: mode === 'sfu' ? 'classroom' : 'meeting', ...COST_VIDEO }));
+  }
   await waitSettled(peers, mode, { timeout: 60000 });
   await sleep(3000); // bandwidth estimates and simulcast layers settle
   // Chromium: everything this process started except Janus (the signaling server runs in this
   // process, and is left out with it).
   const chromiumCpu = () => cpuOfTree(process.pid) - cpuOf(process.pid) - cpuOfTree(t.janus.pid);
   const b0 = await Promise.all(peers.map(bytesSent));
+  const f0 = await Promise.all(peers.map(framesSeen));
   const c0 = chromiumCpu();
   const j0 = cpuOfTree(t.janus.pid);
   const w0 = Date.now();
   await sleep(SECONDS * 1000);
   const b1 = await Promise.all(peers.map(bytesSent));
+  const f1 = await Promise.all(peers.map(framesSeen));
   const secs = (Date.now() - w0) / 1000;
   const chromium = (chromiumCpu() - c0) / secs;
   const janus = (cpuOfTree(t.janus.pid) - j0) / secs;
   const kbps = b1.map((b, i) => ((b - b0[i]) * 8) / secs / 1000);
-  return { size, mode, uplinkKbps: median(kbps), maxUplinkKbps: Math.max(...kbps), chromiumCpu: chromium / size, janusCpu: janus };
+  // Frames presented per second for each (page, remote peer): what the viewers get.
+  const fps = f1.flatMap((fs, i) => fs.map((n, j) => (n - (f0[i][j] ?? n)) / secs));
+  const limited = await Promise.all(peers.map((p) => p.evaluate(async () => {
+    let reason = 'none';
+    for (const { pc } of window.__t.pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.qualityLimitationReason && s.qualityLimitationReason !== 'none') reason = s.qualityLimitationReason;
+      });
+    }
+    return reason;
+  })));
+  return {
+    size, mode, uplinkKbps: median(kbps), maxUplinkKbps: Math.max(...kbps), chromiumCpu: chromium / size, janusCpu: janus,
+    fps: median(fps), minFps: Math.min(...fps), limited: limited.filter((r) => r !== 'none').length,
+  };
 }
 
 const t = await startTopologyEnv();
-const gaps = [];
-const controls = [];
 const costs = [];
 const NEVER = { sfuFrom: 100, classroomSfuFrom: 100, limitedSfuFrom: 100 };
+// A meeting (4 in a mesh, a 5th joins: SFU; 2 leave: mesh) loads the 2 cores with 5 pages; a
+// classroom (2, a 3rd joins: SFU; 1 leaves: p2p) is the same switch with 3 pages.
+const SCENARIOS = [
+  { name: 'meeting', label: 'meeting: 4 -> 5 -> 3', before: 4, leave: 2, query: {}, switching: { sfuFrom: 5 } },
+  { name: 'classroom', label: 'classroom: 2 -> 3 -> 2', before: 2, leave: 1, query: { policy: 'classroom' }, switching: { classroomSfuFrom: 3 } },
+];
+for (const sc of SCENARIOS) Object.assign(sc, { gaps: [], controls: [] });
 try {
-  for (let run = 1; run <= RUNS; run += 1) {
-    const r = await withServer(t, { sfuFrom: 5 }, () => meshToSfuAndBack(t.env, `switch-${process.pid}-${run}`));
-    gaps.push({ up: r.up.gap, down: r.down.gap, upSwap: r.upSwap.gap, downSwap: r.downSwap.gap, toSfuMs: r.toSfuMs, toMeshMs: r.toMeshMs });
-    log(`run ${run}: mesh->sfu gap ${r.up.gap} ms (${r.up.at}), across a swap ${r.upSwap.gap} ms (${r.upSwap.swaps} swaps), settled ${r.toSfuMs} ms; `
-      + `sfu->mesh gap ${r.down.gap} ms (${r.down.at}), across a swap ${r.downSwap.gap} ms (${r.downSwap.swaps} swaps), settled ${r.toMeshMs} ms`);
-    await sleep(1500);
-    const c = await withServer(t, NEVER, () => meshToSfuAndBack(t.env, `control-${process.pid}-${run}`, { expect: 'mesh' }));
-    controls.push({ up: c.up.gap, down: c.down.gap });
-    log(`control ${run} (no switch): join gap ${c.up.gap} ms (${c.up.at}); leave gap ${c.down.gap} ms (${c.down.at})`);
-    await sleep(1500);
+  for (const sc of SCENARIOS) {
+    for (let run = 1; run <= RUNS; run += 1) {
+      const opts = { before: sc.before, leave: sc.leave, query: sc.query };
+      const r = await withServer(t, sc.switching, () => meshToSfuAndBack(t.env, `${sc.name}-${process.pid}-${run}`, opts));
+      sc.gaps.push({ up: r.up.gap, down: r.down.gap, upSwap: r.upSwap.gap, downSwap: r.downSwap.gap, toSfuMs: r.toSfuMs, toMeshMs: r.toMeshMs });
+      log(`${sc.name} ${run}: mesh->sfu gap ${r.up.gap} ms (${r.up.at}), across a swap ${r.upSwap.gap} ms (${r.upSwap.swaps} swaps), settled ${r.toSfuMs} ms; `
+        + `sfu->mesh gap ${r.down.gap} ms (${r.down.at}), across a swap ${r.downSwap.gap} ms (${r.downSwap.swaps} swaps), settled ${r.toMeshMs} ms`);
+      await sleep(1500);
+      const c = await withServer(t, NEVER, () => meshToSfuAndBack(t.env, `${sc.name}-control-${process.pid}-${run}`, { ...opts, expect: 'mesh' }));
+      sc.controls.push({ up: c.up.gap, down: c.down.gap });
+      log(`${sc.name} control ${run} (no switch): join gap ${c.up.gap} ms (${c.up.at}); leave gap ${c.down.gap} ms (${c.down.at})`);
+      await sleep(1500);
+    }
   }
   for (const size of SIZES) {
     for (const mode of ['mesh', 'sfu']) {
       const c = await withServer(t, mode === 'mesh' ? NEVER : { classroomSfuFrom: 3 }, () => costRun(t, size, mode));
       costs.push(c);
-      log(`${size} peers ${mode}: uplink median ${c.uplinkKbps.toFixed(0)} kbit/s (max ${c.maxUplinkKbps.toFixed(0)}), Chromium CPU ${(c.chromiumCpu * 100).toFixed(0)} % per peer, Janus ${(c.janusCpu * 100).toFixed(0)} %`);
+      log(`${size} peers ${mode}: uplink median ${c.uplinkKbps.toFixed(0)} kbit/s (max ${c.maxUplinkKbps.toFixed(0)}), Chromium CPU ${(c.chromiumCpu * 100).toFixed(0)} % per peer, Janus ${(c.janusCpu * 100).toFixed(0)} %, received ${c.fps.toFixed(1)} fps (min ${c.minFps.toFixed(1)}), ${c.limited} pages quality-limited`);
     }
   }
 } finally {
   await t.close();
 }
 
-const ups = gaps.map((g) => g.up);
-const downs = gaps.map((g) => g.down);
-const upSwaps = gaps.map((g) => g.upSwap);
-const downSwaps = gaps.map((g) => g.downSwap);
-const cups = controls.map((g) => g.up);
-const cdowns = controls.map((g) => g.down);
-log(`mesh -> sfu gap: median ${median(ups)} ms, max ${Math.max(...ups)} ms; sfu -> mesh gap: median ${median(downs)} ms, max ${Math.max(...downs)} ms`);
-log(`across the swap itself: up median ${median(upSwaps)} ms, max ${Math.max(...upSwaps)} ms; down median ${median(downSwaps)} ms, max ${Math.max(...downSwaps)} ms`);
-log(`control (no switch): join gap median ${median(cups)} ms, max ${Math.max(...cups)} ms; leave gap median ${median(cdowns)} ms, max ${Math.max(...cdowns)} ms`);
+const stats = (sc) => {
+  const pick = (xs, k) => xs.map((g) => g[k]);
+  const m = (xs) => median(xs);
+  const mx = (xs) => Math.max(...xs);
+  const g = sc.gaps;
+  const c = sc.controls;
+  return {
+    up: [m(pick(g, 'up')), mx(pick(g, 'up'))], down: [m(pick(g, 'down')), mx(pick(g, 'down'))],
+    upSwap: [m(pick(g, 'upSwap')), mx(pick(g, 'upSwap'))], downSwap: [m(pick(g, 'downSwap')), mx(pick(g, 'downSwap'))],
+    cUp: [m(pick(c, 'up')), mx(pick(c, 'up'))], cDown: [m(pick(c, 'down')), mx(pick(c, 'down'))],
+    toSfu: m(pick(g, 'toSfuMs')), toMesh: m(pick(g, 'toMeshMs')),
+  };
+};
+for (const sc of SCENARIOS) {
+  const st = stats(sc);
+  log(`${sc.label}: up gap median ${st.up[0]} max ${st.up[1]}, across the swap ${st.upSwap[0]}/${st.upSwap[1]}, control ${st.cUp[0]}/${st.cUp[1]}; `
+    + `down gap ${st.down[0]}/${st.down[1]}, across the swap ${st.downSwap[0]}/${st.downSwap[1]}, control ${st.cDown[0]}/${st.cDown[1]} (ms, median/max)`);
+}
 
 if (opt.write) {
-  const row = (c) => `| ${c.size} | ${c.mode} | ${c.uplinkKbps.toFixed(0)} | ${c.maxUplinkKbps.toFixed(0)} | ${(c.chromiumCpu * 100).toFixed(0)} % | ${c.mode === 'sfu' ? `${(c.janusCpu * 100).toFixed(0)} %` : '-'} |`;
+  const row = (c) => `| ${c.size} | ${c.mode} | ${c.uplinkKbps.toFixed(0)} | ${c.maxUplinkKbps.toFixed(0)} | ${(c.chromiumCpu * 100).toFixed(0)} % | ${c.mode === 'sfu' ? `${(c.janusCpu * 100).toFixed(0)} %` : '-'} | ${c.fps.toFixed(1)} (min ${c.minFps.toFixed(1)}) | ${c.limited} of ${c.size} |`;
   const ratio = SIZES.map((size) => {
     const m = costs.find((c) => c.size === size && c.mode === 'mesh');
     const s = costs.find((c) => c.size === size && c.mode === 'sfu');
-    return `${size}: uplink sfu/mesh ${(s.uplinkKbps / m.uplinkKbps).toFixed(2)}, CPU sfu/mesh ${(s.chromiumCpu / m.chromiumCpu).toFixed(2)}`;
+    return `${size}: uplink sfu/mesh ${(s.uplinkKbps / m.uplinkKbps).toFixed(2)}, CPU sfu/mesh ${(s.chromiumCpu / m.chromiumCpu).toFixed(2)}, received fps sfu/mesh ${(s.fps / m.fps).toFixed(2)}`;
   }).join('; ');
   writeSection(`<!-- topology:begin (written by tools/bench/topology.mjs --write) -->
 ## Topology: switch gaps, and mesh vs SFU costs
 
-\`bash tools/netns-run.sh node tools/bench/topology.mjs --runs ${RUNS} --sizes ${SIZES.join(',')} --seconds ${SECONDS} --write\`
-(${chromiumVersion()}, Janus 1.1.2 (Debian), ${new Date().toISOString().slice(0, 10)}; every participant is a page of one
-headless Chromium with a fake 320x240 camera at 15 fps, simulcast on; Janus and the pages share this machine's 2 cores.)
+\`CHORUS_E2E_SLOW=2 bash tools/netns-run.sh node tools/bench/topology.mjs --runs ${RUNS} --sizes ${SIZES.join(',')} --seconds ${SECONDS} --write\`
+(${chromiumVersion()}, Janus 1.1.2 (Debian), ${new Date().toISOString().slice(0, 10)}, at commit ${commit}; every participant is a page of
+one headless Chromium with a fake camera (320x240 at 15 fps for the switches), simulcast on; Janus and the pages share this
+machine's 2 cores.)
 
-**Switch gaps.** A meeting of 4 in a mesh; a 5th joins and the room moves to the SFU; two leave and
-it moves back to the mesh after the 2 s hold. Each page plays every peer in one \`<video>\` bound
-to \`peer.stream\` and times every presented frame (requestVideoFrameCallback); the figure is the
-longest gap between two frames of a peer the page was already showing, over all pages, per switch.
+**Switch gaps.** Each page plays every peer in one \`<video>\` bound to \`peer.stream\` and times
+every presented frame (requestVideoFrameCallback). Two figures per step, over all pages: the
+longest gap between two frames of a peer the page was already showing, and the longest frame
+interval spanning a swap (the moment a page moves a peer's video from one path to the other:
+what the switch itself costs; one frame at 15 fps is 67 ms). Each run is paired with a control
+run of the same joins and leaves on a server whose rooms never leave the mesh: on 2 shared cores
+a join alone stalls frames (every page's encoders and decoders compete).
 
-Each run is paired with a control run: the same joins and leaves on a server whose rooms never
-leave the mesh. On 2 shared cores a join alone stalls frames (five pages' encoders and decoders
-compete); the switch's own cost is the difference.
-
-| step | runs | median of the longest gap | max | control: same step, no switch (median / max) | ratio of medians | target |
-|---|---|---|---|---|---|---|
-| 5th joins: mesh -> SFU | ${RUNS} | **${median(ups)} ms** | ${Math.max(...ups)} ms | ${median(cups)} / ${Math.max(...cups)} ms | ${(median(ups) / median(cups)).toFixed(2)} | < 250 ms |
-| 2 leave: SFU -> mesh | ${RUNS} | **${median(downs)} ms** | ${Math.max(...downs)} ms | ${median(cdowns)} / ${Math.max(...cdowns)} ms | ${(median(downs) / median(cdowns)).toFixed(2)} | < 250 ms |
-
-The swap itself, i.e. the frame interval spanning the moment a page moves a peer's video from
-one path to the other (every swap of every page, the longest per run): median **${median(upSwaps)} ms**
-(max ${Math.max(...upSwaps)} ms) going to the SFU, **${median(downSwaps)} ms** (max ${Math.max(...downSwaps)} ms) coming back; one frame at 15 fps is 67 ms.
-
-Per run (gap up / gap down, ms): ${gaps.map((g) => `${g.up}/${g.down}`).join(', ')}; controls: ${controls.map((g) => `${g.up}/${g.down}`).join(', ')}. Time from the join (leave) to every page
-settled on the new path: median ${median(gaps.map((g) => g.toSfuMs))} ms to the SFU, ${median(gaps.map((g) => g.toMeshMs))} ms back to the mesh (this includes the hold).
-
-**Costs per participant** over ${SECONDS} s once settled: each page's outbound RTP bitrate summed over its
-connections (median over the pages, and the largest), Chromium's CPU (all its processes) divided by
-the participants, and Janus's CPU.
-
-| participants | topology | uplink median (kbit/s) | uplink max (kbit/s) | Chromium CPU per participant | Janus CPU |
+| scenario | step | longest gap, median / max of ${RUNS} runs | across the swap, median / max | control (no switch), median / max | target |
 |---|---|---|---|---|---|
+${SCENARIOS.map((sc) => {
+  const st = stats(sc);
+  return `| ${sc.label} | join: mesh -> SFU | **${st.up[0]}** / ${st.up[1]} ms | **${st.upSwap[0]}** / ${st.upSwap[1]} ms | ${st.cUp[0]} / ${st.cUp[1]} ms | < 250 ms |\n`
+    + `| ${sc.label} | leave: SFU -> mesh | **${st.down[0]}** / ${st.down[1]} ms | **${st.downSwap[0]}** / ${st.downSwap[1]} ms | ${st.cDown[0]} / ${st.cDown[1]} ms | < 250 ms |`;
+}).join('\n')}
+
+Time from the join (leave) to every page settled on the new path, median: ${SCENARIOS.map((sc) => `${sc.name} ${stats(sc).toSfu} ms to the SFU, ${stats(sc).toMesh} ms back (with the 2 s hold)`).join('; ')}.
+Per run (longest gap up/down, ms): ${SCENARIOS.map((sc) => `${sc.name} ${sc.gaps.map((g) => `${g.up}/${g.down}`).join(', ')}; controls ${sc.controls.map((g) => `${g.up}/${g.down}`).join(', ')}`).join('; ')}.
+
+**Costs per participant** over ${SECONDS} s once settled, cameras at ${COST_VIDEO.w}x${COST_VIDEO.h} and ${COST_VIDEO.fps} fps (so that eight
+pages of a mesh load at all): each page's outbound RTP bitrate summed over its connections (median
+over the pages, and the largest), Chromium's CPU (all its processes; 100 % = one core) divided by
+the participants, Janus's CPU, the frames per second each page presents of each other peer
+(median, and the worst pair; ${COST_VIDEO.fps} is everything), and how many pages' video senders report a quality limitation
+(cpu or bandwidth). All pages share this machine's 2 cores, so when the total reaches 200 % the
+figures say how a mesh degrades rather than what one participant's own machine would spend.
+
+| participants | topology | uplink median (kbit/s) | uplink max (kbit/s) | Chromium CPU per participant | Janus CPU | received fps | quality-limited pages |
+|---|---|---|---|---|---|---|---|
 ${costs.map(row).join('\n')}
 
 Ratios: ${ratio}.

@@ -55,6 +55,19 @@ void MediaPaths::peer_says(const std::string& peer, MediaPath path, bool using_i
   update_publish();
 }
 
+void MediaPaths::peer_silent(const std::string& peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.says || !it->second.joined_on_server) return;
+  it->second.joined_on_server = false;
+  update(peer, it->second);
+  update_publish();
+}
+
+bool MediaPaths::awaits_word(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.joined_on_server && !it->second.says;
+}
+
 bool MediaPaths::wants_mesh_media(const Peer& p) const {
   if (p.says) return !(p.says->first == MediaPath::Server && p.says->second);
   // Silent so far: a peer that came while the room used the server takes our feed there.

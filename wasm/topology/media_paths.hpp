@@ -60,6 +60,13 @@ class MediaPaths {
   void media_flowing(const std::string& peer, MediaPath path, bool flowing);
   // `peer`'s `media-path` message: where it takes our media from, and whether it uses it yet.
   void peer_says(const std::string& peer, MediaPath path, bool using_it);
+  // `peer` came while the room used the server and has said nothing for the owner's grace
+  // period: it cannot take our feed (its media module or session failed), so it gets our mesh
+  // media and no longer keeps us publishing.
+  void peer_silent(const std::string& peer);
+  bool knows(const std::string& peer) const { return peers_.count(peer) > 0; }
+  // Peers that came while the room used the server and have said nothing yet.
+  bool awaits_word(const std::string& peer) const;
 
   std::optional<MediaPathAction> poll();
   MediaPath target() const { return target_; }

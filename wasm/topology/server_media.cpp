@@ -36,6 +36,7 @@ ServerMediaConfig ServerMediaConfig::from_json(const Json& config) {
   if (auto seed = get_number(config, "seed"); seed && *seed >= 0) c.seed = static_cast<std::uint64_t>(*seed);
   if (auto s = get_bool(config, "simulcast")) c.simulcast = *s;
   if (auto l = get_number(config, "initialLayer"); l && *l >= 0 && *l <= 2) c.initial_layer = static_cast<int>(*l);
+  read_positive(config, "silenceGraceMs", c.silence_grace_ms);
   if (const Json* r = find_field(config, "reconnect"); r && r->is_object()) {
     read_positive(*r, "initialMs", c.reconnect.base_ms);
     read_positive(*r, "maxMs", c.reconnect.max_ms);
@@ -57,8 +58,18 @@ void ServerMedia::handle(const Json& input, double now_ms) {
   if (!type) return error("bad-message", "media input needs a string `type`");
   const std::string& t = *type;
   if (t == "self") {
-    self_ = get_string(input, "peerId").value_or(self_);
     if (const Json* ice = find_field(input, "iceServers"); ice && ice->is_array()) ice_servers_ = *ice;
+    const std::string id = get_string(input, "peerId").value_or(self_);
+    if (id != self_) {
+      // A new seat (the old one was not resumed): our feed's display must name the new id,
+      // so the session starts over.
+      const bool had = session_ != nullptr;
+      self_ = id;
+      if (had) {
+        end_session(now_ms, true);
+        if (wants_server()) start_session(now_ms);
+      }
+    }
   } else if (t == "topology") {
     on_topology(input, now_ms);
   } else if (t == "local-media") {
@@ -68,22 +79,29 @@ void ServerMedia::handle(const Json& input, double now_ms) {
     if (!peer || peer->empty()) return error("bad-message", t + " needs a `peer`");
     if (t == "peer-added") {
       paths_.peer_added(*peer);
+      if (paths_.awaits_word(*peer)) word_due_[*peer] = now_ms + config_.silence_grace_ms;
     } else {
       paths_.peer_removed(*peer);
       layer_.erase(*peer);
       in_mix_.erase(*peer);
+      word_due_.erase(*peer);
     }
   } else if (t == "media-path") {
     auto from = get_string(input, "from");
     auto path = path_from(get_string(input, "path").value_or(""));
     auto using_it = get_bool(input, "using");
     if (!from || !path || !using_it) return error("bad-message", "media-path needs from, path (mesh|server), using");
+    word_due_.erase(*from);
     paths_.peer_says(*from, *path, *using_it);
   } else if (t == "media-flowing") {
     on_flowing(input, now_ms);
   } else if (t == "set-layer") {
     on_set_layer(input, now_ms);
   } else if (t == "leave") {
+    // The peers are gone for us: nothing more is told to them or shown (a fresh MediaPaths),
+    // only Janus is left.
+    paths_ = MediaPaths{};
+    word_due_.clear();
     end_session(now_ms, true);
     server_.reset();
     reconnect_at_.reset();
@@ -124,6 +142,16 @@ void ServerMedia::handle_socket_message(std::string_view text, double now_ms) {
 }
 
 void ServerMedia::handle_timeout(double now_ms) {
+  for (auto it = word_due_.begin(); it != word_due_.end();) {
+    if (now_ms < it->second) {
+      ++it;
+      continue;
+    }
+    const std::string peer = it->first;
+    it = word_due_.erase(it);
+    paths_.peer_silent(peer);
+  }
+  drain_paths(now_ms);
   if (reconnect_at_ && now_ms >= *reconnect_at_) {
     reconnect_at_.reset();
     if (wants_server()) start_session(now_ms);
@@ -134,6 +162,9 @@ void ServerMedia::handle_timeout(double now_ms) {
 
 std::optional<double> ServerMedia::next_timeout() const {
   std::optional<double> at = reconnect_at_;
+  for (const auto& [peer, due] : word_due_) {
+    if (!at || due < *at) at = due;
+  }
   if (session_) {
     if (auto s = session_->next_timeout(); s && (!at || *s < *at)) at = s;
   }
@@ -153,7 +184,8 @@ void ServerMedia::on_topology(const Json& input, double now_ms) {
   auto mode = topology_from_string(get_string(input, "mode").value_or(""));
   auto epoch = get_number(input, "epoch");
   if (!mode || !epoch) return error("bad-message", "topology needs a mode and an epoch");
-  if (*epoch < epoch_) return;  // an older decision, overtaken
+  // The ClientCore orders topologies (by epoch, and a welcome's whatever its epoch: after a
+  // failover they start over), so each one that comes is the room's now.
   epoch_ = static_cast<std::uint32_t>(*epoch);
   std::optional<Server> server;
   if (const Json* s = find_field(input, "server"); s && s->is_object()) {
@@ -166,8 +198,8 @@ void ServerMedia::on_topology(const Json& input, double now_ms) {
   // Another media server, room or plugin: the old one is left behind (the mesh still carries
   // the media until the new one flows).
   const bool same = server && server_ && server->url == server_->url && server->room == server_->room &&
-                    *mode == mode_;
-  if (server_ && !same && server_mode(*mode)) {
+                    *mode == session_mode_;
+  if (session_ && !same && server_mode(*mode)) {
     end_session(now_ms, true);
     feed_of_.clear();
     peer_of_.clear();
@@ -191,6 +223,7 @@ void ServerMedia::start_session(double now_ms) {
   janus::SessionConfig sc;
   sc.seed = config_.seed + (++sessions_) * 7919;
   session_ = std::make_unique<janus::JanusSession>(sc);
+  session_mode_ = mode_;
   session_->connect(now_ms);
   publisher_ = nullptr;
   subscriber_ = nullptr;
@@ -364,9 +397,10 @@ void ServerMedia::on_janus_event(const Json& ev, double now_ms) {
               {"message", "media server: " + get_string(ev, "message").value_or("")}, {"fatal", false}};
     if (!pc.empty()) e["pc"] = pc;
     out_.push_back(std::move(e));
-  } else if (name == "janus-handle" && pc == "subscriber") {
-    const std::string state = get_string(ev, "state").value_or("");
-    if (state == "failed" || state == "left" || state == "closed") subscriber_ = nullptr;
+  } else if (name == "janus-handle" && get_string(ev, "state").value_or("") == "failed") {
+    // A handle gave up (its restarts spent, a join refused): the session starts over after a
+    // delay, with every feed asked for again; meanwhile the mesh carries the media.
+    return session_lost(now_ms);
   }
 }
 
@@ -497,6 +531,7 @@ void ServerMedia::on_set_layer(const Json& input, double now_ms) {
   auto peer = get_string(input, "peer");
   auto layer = layer_from(get_string(input, "layer").value_or(""));
   if (!peer || !layer) return error("bad-message", "set-layer needs a peer and a layer (low|medium|high)");
+  if (!paths_.knows(*peer)) return error("unknown-peer", "set-layer for a peer not in the room");
   layer_[*peer] = *layer;
   apply_layer(*peer, now_ms);
 }

@@ -45,10 +45,12 @@
 // `kinds` is ["audio", "video"] in sfu and ["audio"] in mcu-audio (the bridge mixes audio only;
 // video stays on the mesh).
 //
-// Faults: a lost Janus session (Janus restarted, unreachable, 458, keepalive unanswered) is
-// reported (`media-server` lost + error) and, while the topology still names the server,
-// reconnected with backoff; meanwhile every direction falls back to the mesh (which never
-// closed), so nothing hangs. The signaling server decides whether the room goes back to mesh.
+// Faults: a lost Janus session (Janus restarted, unreachable, 458, keepalive unanswered) or a
+// handle that gave up (`failed`) is reported (`media-server` lost + error) and, while the
+// topology still names the server, started over with backoff; meanwhile every direction falls
+// back to the mesh (which never closed), so nothing hangs. A peer that came while the room was
+// on the server and says nothing within `silence_grace_ms` gets our mesh media back. The
+// signaling server decides whether the room goes back to mesh.
 #pragma once
 
 #include <deque>
@@ -80,8 +82,11 @@ struct ServerMediaConfig {
   int initial_layer = 2;             // the simulcast layer of a new subscription (2 = high);
                                      // the app lowers it per peer (set-layer) for thumbnails
   bool simulcast = true;             // publish rids h/m/l
+  // A peer that came while the room used the server and has not said where it takes our media
+  // from by then gets our mesh media back (its media module or Janus session failed).
+  double silence_grace_ms = 8000;
 
-  // {seed, simulcast, initialLayer, reconnect: {initialMs, maxMs}}
+  // {seed, simulcast, initialLayer, silenceGraceMs, reconnect: {initialMs, maxMs}}
   static ServerMediaConfig from_json(const Json& config);
 };
 
@@ -143,6 +148,8 @@ class ServerMedia {
     double room = 0;
   };
   std::optional<Server> server_;  // the media server the topology names (sfu / mcu-audio)
+  Topology session_mode_ = Topology::P2P;  // the plugin the session serves (sfu / mcu-audio)
+  std::map<std::string, double> word_due_;  // peer -> when its silence counts (peer_silent)
 
   MediaPaths paths_;
   std::unique_ptr<janus::JanusSession> session_;
