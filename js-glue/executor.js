@@ -5,6 +5,7 @@
 // docs/architecture.md.
 import { CoreLoop, now } from './core-loop.js';
 import { setPaused, syncSenders } from './senders.js';
+import { closeSilently } from './socket-close.js';
 
 export class Executor {
   #loop;
@@ -164,17 +165,9 @@ export class Executor {
   #closeSocket(code) {
     const ws = this.#ws;
     if (!ws) return;
-    // The core asked for it, so it already counts the socket as gone: its close event (which
-    // may come much later from a dead connection) is not reported.
+    // The core asked for it, so it already counts the socket as gone.
     this.#ws = null;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    try {
-      ws.close(code);
-    } catch (err) {
-      // Scripts may only use 1000 and 3000-4999; anything else throws InvalidAccessError.
-      console.warn(`chorus: WebSocket.close(${code}) refused, closing with 1000`, err);
-      ws.close(1000);
-    }
+    closeSilently(ws, code);
   }
 
   /**

@@ -2,6 +2,7 @@
 // browser's objects: the janus-protocol WebSocket and one RTCPeerConnection per handle, named
 // by its `pc` (publisher, subscriber, audiobridge), and reports what they do as media-core
 // inputs. The Janus API itself (transactions, plugin messages, trickle) is the core's.
+import { closeSilently } from './socket-close.js';
 
 export class JanusExecutor {
   #host;
@@ -112,12 +113,7 @@ export class JanusExecutor {
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = null;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    try {
-      ws.close(code);
-    } catch {
-      ws.close(1000); // scripts may only use 1000 and 3000-4999
-    }
+    closeSilently(ws, code);
   }
 
   #dropSocket(code) {
