@@ -20,7 +20,10 @@ const FAST_MS = 40;
 const FAST_FOR_MS = 3000;
 const SLOW_MS = 120;
 const CHECK_MS = 500;
-const STALL_MS = 2500;
+// Long enough that a page starved of CPU for a moment (its decoder late by seconds, seen on
+// 2 shared cores with 5 pages) does not move a peer back and forth between the paths: each
+// move asks the peer to resume or pause media, and the resumed path needs a keyframe.
+const STALL_MS = 4000;
 
 export class FlowWatch {
   #onChange;

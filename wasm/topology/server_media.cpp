@@ -376,7 +376,7 @@ void ServerMedia::on_janus_event(const Json& ev, double now_ms) {
       return session_lost(now_ms);
     }
   } else if (name == "janus-publishers") {
-    if (const Json* list = find_field(ev, "publishers"); list && list->is_array()) on_publishers(*list, now_ms);
+    if (const Json* list = find_field(ev, "publishers"); list && list->is_array()) on_publishers(*list);
   } else if (name == "janus-participants") {
     if (const Json* list = find_field(ev, "participants"); list && list->is_array()) on_participants(*list);
   } else if (name == "janus-streams") {
@@ -404,7 +404,7 @@ void ServerMedia::on_janus_event(const Json& ev, double now_ms) {
   }
 }
 
-void ServerMedia::on_publishers(const Json& list, double now_ms) {
+void ServerMedia::on_publishers(const Json& list) {
   std::map<std::string, Json> now;  // peer -> {id, display, streams}
   for (const Json& p : list) {
     auto display = get_string(p, "display");
@@ -425,8 +425,9 @@ void ServerMedia::on_publishers(const Json& list, double now_ms) {
     const bool fresh = feed_of_.count(peer) == 0 || feed_of_[peer]["id"] != p["id"];
     feed_of_[peer] = p;
     peer_of_[janus::id_key(p["id"])] = peer;
+    // A feed already listed with new streams (a screen share): the subscriber follows the
+    // publisher handle's announcements itself.
     if (fresh) paths_.feed_listed(peer, true);
-    else if (subscriber_ != nullptr && subscribed_.count(peer)) subscriber_->want(p, now_ms);  // streams changed
   }
 }
 

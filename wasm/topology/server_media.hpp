@@ -124,7 +124,7 @@ class ServerMedia {
   // Drains the Janus session: its actions go out, its events are ours to read.
   void pump(double now_ms);
   void on_janus_event(const Json& ev, double now_ms);
-  void on_publishers(const Json& list, double now_ms);
+  void on_publishers(const Json& list);
   void on_participants(const Json& list);
   void on_streams(const Json& ev);
   // Drains MediaPaths into glue actions and Janus requests.
