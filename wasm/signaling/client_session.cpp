@@ -86,9 +86,10 @@ void ClientSession::handle(const Json& input, double now_ms) {
     auto to = get_string(input, "to");
     auto path = get_string(input, "path");
     auto using_it = get_bool(input, "using");
-    if (!to || peers_.count(*to) == 0 || !path || (*path != "mesh" && *path != "server") || !using_it) {
-      return error_event(ErrorCode::BadMessage, "send-media-path needs a known `to`, `path` and `using`", false);
+    if (!to || !path || (*path != "mesh" && *path != "server") || !using_it) {
+      return error_event(ErrorCode::BadMessage, "send-media-path needs `to`, `path` and `using`", false);
     }
+    if (peers_.count(*to) == 0) return;  // it left meanwhile: nobody to tell
     p::Signal m;
     m.peer = *to;
     m.kind = p::SignalKind::MediaPath;
