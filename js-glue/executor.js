@@ -105,7 +105,7 @@ export class Executor {
     }
     switch (out.action) {
       case 'open-socket': return this.#openSocket(out.server ?? 0);
-      case 'close-socket': return this.#closeSocket(out.code);
+      case 'close-socket': return this.#dropSocket(out.code);
       case 'send': return this.#send(out.data);
       case 'create-peer-connection': return this.#createPeerConnection(out);
       case 'sync-senders':
@@ -162,24 +162,16 @@ export class Executor {
     };
   }
 
-  #closeSocket(code) {
-    const ws = this.#ws;
-    if (!ws) return;
-    // The core asked for it, so it already counts the socket as gone.
-    this.#ws = null;
-    closeSilently(ws, code);
-  }
-
   /**
-   * Forgets the current socket without reporting its close. `code` undefined sends no status
-   * (the server counts the peer as away, keeping its seat); 1000 means gone for good.
+   * Forgets the current socket without reporting its close (the core's `close-socket`, or a
+   * new socket replacing it: the core counts it as gone already). `code` undefined sends no
+   * status (the server counts the peer as away, keeping its seat); 1000 means gone for good.
    */
   #dropSocket(code) {
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = null;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);
+    closeSilently(ws, code);
   }
 
   #send(data) {

@@ -33,7 +33,7 @@ export class JanusExecutor {
     switch (out.action) {
       case 'janus-open-socket': return this.#openSocket(out);
       case 'janus-send': return this.#send(out.data);
-      case 'janus-close-socket': return this.#closeSocket(out.code);
+      case 'janus-close-socket': return this.#dropSocket(out.code);
       case 'janus-create-peer-connection': return this.#createPeerConnection(out);
       case 'janus-create-offer': return this.#with(out, (l) => this.#createOffer(out.pc, l, out));
       case 'janus-set-remote-description':
@@ -108,20 +108,12 @@ export class JanusExecutor {
     else console.warn('chorus: media core sent while the Janus socket is not open; dropped');
   }
 
-  #closeSocket(code) {
-    // The core counts the socket as gone already: its close event is not reported.
-    const ws = this.#ws;
-    if (!ws) return;
-    this.#ws = null;
-    closeSilently(ws, code);
-  }
-
+  /** Forgets the socket without reporting its close: the core counts it as gone already. */
   #dropSocket(code) {
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = null;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);
+    closeSilently(ws, code);
   }
 
   // --- peer connections ---
