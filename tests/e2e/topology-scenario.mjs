@@ -127,7 +127,7 @@ export async function swapGap(peers) {
  * longest frame gaps of both steps (ms) and where.
  */
 export async function meshToSfuAndBack(env, room, {
-  settleMs = 1500, expect = 'sfu', holdMs = 2000, before = 4, leave = 2, query = {},
+  settleMs = 1500, expect = 'sfu', holdMs = 2000, before = 4, leave = 2, query = {}, settleTimeout = 45000,
 } = {}) {
   const peers = [];
   for (let i = 1; i <= before; i += 1) peers.push(await openTopologyPeer(env, room, `p${i}`, query));
@@ -136,7 +136,7 @@ export async function meshToSfuAndBack(env, room, {
   await resetGaps(peers);
   const t0 = Date.now();
   peers.push(await openTopologyPeer(env, room, `p${before + 1}`, query));
-  const sfuStates = await waitSettled(peers, expect, { timeout: 45000 });
+  const sfuStates = await waitSettled(peers, expect, { timeout: settleTimeout });
   const toSfuMs = Date.now() - t0;
   await sleep(settleMs);
   const up = await longestGap(peers.slice(0, before), pairs);
@@ -149,7 +149,7 @@ export async function meshToSfuAndBack(env, room, {
   const t1 = Date.now();
   for (const p of peers.splice(stay)) await p.close();
   if (expect === 'mesh') await sleep(holdMs);
-  const meshStates = await waitSettled(peers, 'mesh', { timeout: 45000 });
+  const meshStates = await waitSettled(peers, 'mesh', { timeout: settleTimeout });
   const toMeshMs = Date.now() - t1;
   await sleep(settleMs);
   const down = await longestGap(peers, pairs);

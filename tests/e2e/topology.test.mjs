@@ -18,7 +18,9 @@ afterEach(async () => { await t?.env.closePeers(); });
 after(async () => { await t?.close(); });
 
 test('a mesh of 4 moves to the SFU when a 5th joins, and back to the mesh when two leave, without a freeze', async (ctx) => {
-  const r = await meshToSfuAndBack(t.env, 'meet-switch');
+  // Small cameras: this case checks the switch, not the machine (5 pages at 320x240 on 2
+  // cores starved a page's Janus session in one CI run); the gaps at 320x240 are the bench's.
+  const r = await meshToSfuAndBack(t.env, 'meet-switch', { query: { w: 160, h: 120, fps: 10 }, settleTimeout: 90000 });
   // In the SFU every page decodes all 4 others while sending nothing on the mesh (waitSettled
   // checked both): the media really comes from Janus.
   for (const s of r.sfuStates) {
