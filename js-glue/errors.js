@@ -35,6 +35,7 @@ export const ERROR_CODES = Object.freeze([
   'janus-error',
   'janus-timeout',
   'janus-unreachable',
+  'bad-stats',
 ]);
 
 export class ChorusError extends Error {

@@ -57,7 +57,8 @@ export type ChorusErrorCode =
   | 'origin-not-allowed'
   | 'janus-error'
   | 'janus-timeout'
-  | 'janus-unreachable';
+  | 'janus-unreachable'
+  | 'bad-stats';
 
 /** All codes of {@link ChorusErrorCode}, in the order of docs/protocol.md. */
 export const ERROR_CODES: readonly ChorusErrorCode[];

@@ -1,12 +1,14 @@
-// embind surface of the media-server module, dist/chorus-media.{mjs,wasm}: MediaCore, the
-// ServerMedia machine (wasm/topology/server_media.hpp) that talks to Janus. Loaded by the glue
-// only when a room first leaves the mesh. Only conversion lives here.
+// embind surface of the media module, dist/chorus-media.{mjs,wasm}: MediaCore, the ServerMedia
+// machine (wasm/topology/server_media.hpp) that talks to Janus, and AbrCore, bitrate and quality
+// from getStats() (wasm/abr/abr_core.hpp). Loaded by the glue once a room has media to send or
+// a media server; data-only apps never download it. Only conversion lives here.
 #include <emscripten/bind.h>
 
 #include <string>
 
 #include "bindings/config.hpp"
 #include "common/json.hpp"
+#include "abr/abr_core.hpp"
 #include "topology/server_media.hpp"
 
 namespace {
@@ -33,6 +35,22 @@ class MediaCore {
   chorus::topology::ServerMedia media_;
 };
 
+// Bitrate and quality (wasm/abr/abr_core.hpp): decides from getStats() samples.
+class AbrCore {
+ public:
+  explicit AbrCore(const std::string& config)
+      : core_(chorus::abr::AbrConfig::from_json(config_from(config))) {}
+
+  void handle(const std::string& input, double now_ms) { core_.handle_text(input, now_ms); }
+  std::string poll() {
+    auto out = core_.poll();
+    return out ? chorus::dump_json(*out) : std::string();
+  }
+
+ private:
+  chorus::abr::AbrCore core_;
+};
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(chorus_media) {
@@ -43,4 +61,8 @@ EMSCRIPTEN_BINDINGS(chorus_media) {
       .function("handleTimeout", &MediaCore::handleTimeout)
       .function("poll", &MediaCore::poll)
       .function("nextTimeout", &MediaCore::nextTimeout);
+  emscripten::class_<AbrCore>("AbrCore")
+      .constructor<const std::string&>()
+      .function("handle", &AbrCore::handle)
+      .function("poll", &AbrCore::poll);
 }

@@ -6,7 +6,7 @@
 namespace chorus {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 32> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 33> kNames{{
     {ErrorCode::BadJson, "bad-json"},
     {ErrorCode::BadMessage, "bad-message"},
     {ErrorCode::UnknownType, "unknown-type"},
@@ -39,6 +39,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 32> kNames{{
     {ErrorCode::JanusError, "janus-error"},
     {ErrorCode::JanusTimeout, "janus-timeout"},
     {ErrorCode::JanusUnreachable, "janus-unreachable"},
+    {ErrorCode::BadStats, "bad-stats"},
 }};
 
 }  // namespace

@@ -44,6 +44,8 @@ enum class ErrorCode {
   JanusError,
   JanusTimeout,
   JanusUnreachable,
+  // Bitrate and quality (wasm/abr/): a getStats() sample the controller could not fully use
+  BadStats,
 };
 
 // Wire name of a code, e.g. ErrorCode::RoomFull -> "room-full".

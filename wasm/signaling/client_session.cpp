@@ -97,6 +97,20 @@ void ClientSession::handle(const Json& input, double now_ms) {
     m.path_using = *using_it;
     return signal(std::move(m));
   }
+  if (t == "send-layers") {
+    // From the AbrCore: the simulcast layer we watch of `to`'s video on the SFU.
+    auto to = get_string(input, "to");
+    auto layer = get_string(input, "layer");
+    if (!to || !layer || (*layer != "h" && *layer != "m" && *layer != "l")) {
+      return error_event(ErrorCode::BadMessage, "send-layers needs `to` and `layer` (h, m or l)", false);
+    }
+    if (peers_.count(*to) == 0) return;  // it left meanwhile
+    p::Signal m;
+    m.peer = *to;
+    m.kind = p::SignalKind::Layers;
+    m.layer = *layer;
+    return signal(std::move(m));
+  }
   if (t == "broadcast") {
     const Json* data = find_field(input, "data");
     if (data == nullptr) return error_event(ErrorCode::BadMessage, "broadcast needs `data`", false);
@@ -314,6 +328,10 @@ void ClientSession::on_server_message(p::ServerMessage message, double now_ms) {
       // Not the negotiation's: the media-server core (ServerMedia) acts on it.
       event({{"event", "media-path"}, {"from", s->peer}, {"path", s->path_server ? "server" : "mesh"},
              {"using", s->path_using}});
+      return;
+    }
+    if (s->kind == p::SignalKind::Layers) {
+      event({{"event", "layers"}, {"from", s->peer}, {"layer", s->layer}});  // for the AbrCore
       return;
     }
     it->second.negotiation.on_remote_signal(*s, *this, ice_servers_);

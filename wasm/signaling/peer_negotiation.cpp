@@ -69,7 +69,8 @@ void PeerNegotiation::on_remote_signal(const p::Signal& signal, PeerSink& sink,
       on_remote_candidate(Json(nullptr), sink);
       break;
     case p::SignalKind::MediaPath:
-      break;  // the client session hands it to the media-server core
+    case p::SignalKind::Layers:
+      break;  // the client session hands these to the media cores
   }
 }
 

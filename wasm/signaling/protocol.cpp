@@ -67,6 +67,7 @@ std::optional<SignalKind> signal_kind_from(std::string_view s) {
   if (s == "candidate") return SignalKind::Candidate;
   if (s == "end-of-candidates") return SignalKind::EndOfCandidates;
   if (s == "media-path") return SignalKind::MediaPath;
+  if (s == "layers") return SignalKind::Layers;
   return std::nullopt;
 }
 
@@ -81,7 +82,8 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
   auto kind_name = get_string(obj, "kind");
   auto kind = kind_name ? signal_kind_from(*kind_name) : std::nullopt;
   if (!kind) {
-    return bad("signal `kind` must be offer, answer, candidate, end-of-candidates or media-path", "signal");
+    return bad("signal `kind` must be offer, answer, candidate, end-of-candidates, media-path or layers",
+               "signal");
   }
   s.kind = *kind;
   switch (s.kind) {
@@ -114,6 +116,14 @@ Parsed<Signal> parse_signal(const Json& obj, const char* peer_key) {
       }
       s.path_server = *path == "server";
       s.path_using = *using_it;
+      break;
+    }
+    case SignalKind::Layers: {
+      auto layer = get_string(obj, "layer");
+      if (!layer || (*layer != "h" && *layer != "m" && *layer != "l")) {
+        return bad("layers needs `layer` (h, m or l)", "signal");
+      }
+      s.layer = *layer;
       break;
     }
   }
@@ -199,6 +209,9 @@ Json signal_json(const Signal& s, const char* peer_key) {
       out["path"] = s.path_server ? "server" : "mesh";
       out["using"] = s.path_using;
       break;
+    case SignalKind::Layers:
+      out["layer"] = s.layer;
+      break;
   }
   return out;
 }
@@ -249,6 +262,7 @@ std::string_view to_string(SignalKind kind) {
     case SignalKind::Candidate: return "candidate";
     case SignalKind::EndOfCandidates: return "end-of-candidates";
     case SignalKind::MediaPath: return "media-path";
+    case SignalKind::Layers: return "layers";
   }
   return "offer";
 }

@@ -67,7 +67,9 @@ struct IceCandidate {
 
 // MediaPath: where the sender takes the addressee's media from during a topology change
 // (docs/protocol.md, "Topology"): `path` mesh|server and whether it uses it yet.
-enum class SignalKind { Offer, Answer, Candidate, EndOfCandidates, MediaPath };
+// Layers: which of the addressee's simulcast layers the sender watches on the SFU (h|m|l), so a
+// publisher stops sending layers nobody watches (docs/protocol.md, "Topology").
+enum class SignalKind { Offer, Answer, Candidate, EndOfCandidates, MediaPath, Layers };
 std::string_view to_string(SignalKind kind);
 
 // A relayed signal. `peer` is the addressee (`to`) client->server and the sender (`from`)
@@ -79,6 +81,7 @@ struct Signal {
   IceCandidate candidate;     // candidate
   bool path_server = false;   // media-path: path is "server" (else "mesh")
   bool path_using = false;    // media-path: `using`
+  std::string layer;          // layers: h, m or l
 };
 
 struct Resume {

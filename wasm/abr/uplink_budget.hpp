@@ -1,0 +1,63 @@
+// The budget of one uplink shared by all our sending connections (the mesh's N-1, or the
+// SFU publisher), from what a sample says about it. The browser's congestion control (GCC)
+// estimates each connection alone; in a mesh they compete for the same bottleneck, so their
+// estimates add up to more than it carries. This estimate is for the link as a whole:
+//   - back off when the link shows loss above 10 % or a queue building up (RTT above its
+//     recent minimum and rising): to what got through, less the queue's growth;
+//   - hold for a while after a back-off, then probe up while the link is clean, fast while the
+//     browser's own estimates say there is room, gently beyond them.
+#pragma once
+
+#include <deque>
+#include <optional>
+
+namespace chorus::abr {
+
+struct UplinkConfig {
+  double initial_bps = 1'000'000;  // until the browser's estimates arrive
+  double min_bps = 50'000;
+  double max_bps = 20'000'000;
+  double loss_backoff = 0.10;        // loss above this: congested
+  double clean_loss = 0.02;          // loss below this (and no queue): clean
+  double queue_ms = 40;              // RTT this far above its minimum, and rising: a queue
+  double standing_queue_ms = 150;    // this far above: a queue, rising or not
+  double hold_ms = 2000;             // no probing this long after a back-off
+  double probe_gain = 1.15;          // per clean sample, beyond what the browser estimates
+  double min_rtt_window_ms = 30000;
+};
+
+// One sample of the uplink as a whole.
+struct UplinkSample {
+  double interval_s = 1;
+  std::optional<double> sent_bps;        // all our outbound RTP (or the pairs' bytesSent)
+  std::optional<double> loss_fraction;   // worst connection's, from remote-inbound-rtp
+  std::optional<double> rtt_ms;          // worst connection's
+  std::optional<double> available_bps;   // sum of the connections' availableOutgoingBitrate
+};
+
+class UplinkBudget {
+ public:
+  enum class Trend { Probing, Holding, Backoff };
+
+  explicit UplinkBudget(UplinkConfig config = {}) : config_(config) {}
+
+  // Updates the budget from a sample taken at `now_ms`. Without a send rate the budget holds.
+  void update(const UplinkSample& sample, double now_ms);
+
+  double budget_bps() const { return budget_; }
+  Trend trend() const { return trend_; }
+  std::optional<double> queue_delay_ms() const { return queue_ms_; }
+
+ private:
+  std::optional<double> min_rtt(double now_ms) const;
+
+  UplinkConfig config_;
+  double budget_ = 0;
+  bool started_ = false;
+  Trend trend_ = Trend::Probing;
+  double hold_until_ = 0;
+  std::deque<std::pair<double, double>> rtts_;  // (time, rtt) within min_rtt_window_ms
+  std::optional<double> queue_ms_;
+};
+
+}  // namespace chorus::abr
