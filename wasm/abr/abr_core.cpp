@@ -278,7 +278,7 @@ void AbrCore::on_sample(const Json& input, double now_ms) {
       if (m.sent_bps) up.sent_bps = up.sent_bps.value_or(0) + *m.sent_bps;
       if (m.loss) up.loss_fraction = std::max(up.loss_fraction.value_or(0), *m.loss);
       if (m.rtt_ms) up.rtt_ms = std::max(up.rtt_ms.value_or(0), *m.rtt_ms);
-      if (m.available_bps) up.available_bps = up.available_bps.value_or(0) + *m.available_bps;
+      if (m.available_bps) up.available_bps = std::max(up.available_bps.value_or(0), *m.available_bps);
     }
     if (!sending.empty()) uplink_.update(up, now_ms);
     if (config_.control) {
@@ -341,10 +341,18 @@ bool AbrCore::video_allowed(VideoSender& s, double connection_bps, double now_ms
     if (connection_bps < config_.audio_floor_bps) {
       s.video_on = false;
       s.restore_since.reset();
+      // Turned off again soon after a restore: the link did not carry it; wait longer next
+      // time (the budget can only learn by trying).
+      const bool soon = s.restored_at && now_ms - *s.restored_at < 2 * config_.restore_hold_ms;
+      s.restore_hold_ms = soon ? std::min(s.restore_hold_ms * 2, 12 * config_.restore_hold_ms)
+                               : config_.restore_hold_ms;
     }
   } else if (connection_bps >= config_.restore_video_bps) {
     if (!s.restore_since) s.restore_since = now_ms;
-    if (now_ms - *s.restore_since >= config_.restore_hold_ms) s.video_on = true;
+    if (now_ms - *s.restore_since >= std::max(s.restore_hold_ms, config_.restore_hold_ms)) {
+      s.video_on = true;
+      s.restored_at = now_ms;
+    }
   } else {
     s.restore_since.reset();
   }

@@ -65,6 +65,8 @@ class AbrCore {
   struct VideoSender {
     bool video_on = true;
     std::optional<double> restore_since;
+    std::optional<double> restored_at;
+    double restore_hold_ms = 0;  // grows when restores fail one after another
     std::optional<VideoEncoding> sent;         // single encoding (mesh)
     std::optional<std::array<LayerPlan, 3>> sent_layers;  // simulcast (publish)
     VideoSource source;

@@ -13,8 +13,9 @@ std::optional<double> UplinkBudget::min_rtt(double now_ms) const {
 }
 
 void UplinkBudget::update(const UplinkSample& s, double now_ms) {
-  if (!started_) {
-    budget_ = s.available_bps.value_or(config_.initial_bps);
+  const bool first = !started_;
+  if (first) {
+    budget_ = std::clamp(s.available_bps.value_or(config_.initial_bps), config_.min_bps, config_.max_bps);
     started_ = true;
   }
 
@@ -31,7 +32,7 @@ void UplinkBudget::update(const UplinkSample& s, double now_ms) {
   const std::optional<double> queue_before = queue_ms_;
   queue_ms_ = queue;
 
-  if (!s.sent_bps) return;  // nothing measured: hold the last decision
+  if (first || !s.sent_bps) return;  // nothing to compare yet, or nothing measured: hold
   const double sent = *s.sent_bps;
   const double loss = s.loss_fraction.value_or(0);
   const bool lossy = loss > config_.loss_backoff;
@@ -52,12 +53,10 @@ void UplinkBudget::update(const UplinkSample& s, double now_ms) {
   } else if (now_ms < hold_until_ || loss >= config_.clean_loss) {
     trend_ = Trend::Holding;
   } else {
-    // Clean: catch up with the browser's estimate at once, and probe beyond it gently. While
-    // the app sends far less than the budget (video off, a still screen), the budget does not
-    // run away from what was ever tested.
-    double next = budget_ * config_.probe_gain;
-    if (s.available_bps) next = std::max(next, *s.available_bps);
-    budget_ = std::min(next, std::max(budget_, 2 * sent + config_.min_bps));
+    // Clean: catch up with the browser's estimate at once, and probe beyond it gently.
+    const double next = s.available_bps && *s.available_bps > budget_ ? *s.available_bps
+                                                                       : budget_ * config_.probe_gain;
+    budget_ = std::min(next, std::max(budget_, 2 * sent + config_.probe_headroom_bps));
     trend_ = Trend::Probing;
   }
   budget_ = std::clamp(budget_, config_.min_bps, config_.max_bps);

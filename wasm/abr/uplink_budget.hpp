@@ -22,7 +22,10 @@ struct UplinkConfig {
   double queue_ms = 40;              // RTT this far above its minimum, and rising: a queue
   double standing_queue_ms = 150;    // this far above: a queue, rising or not
   double hold_ms = 2000;             // no probing this long after a back-off
-  double probe_gain = 1.15;          // per clean sample, beyond what the browser estimates
+  double probe_gain = 1.08;          // per clean sample, beyond what the browser estimates
+  // While the app sends less than the budget (video off, a still screen), the budget grows to
+  // at most twice what is sent plus this: enough to try video again, not a figure never tested.
+  double probe_headroom_bps = 200'000;
   double min_rtt_window_ms = 30000;
 };
 
@@ -32,7 +35,9 @@ struct UplinkSample {
   std::optional<double> sent_bps;        // all our outbound RTP (or the pairs' bytesSent)
   std::optional<double> loss_fraction;   // worst connection's, from remote-inbound-rtp
   std::optional<double> rtt_ms;          // worst connection's
-  std::optional<double> available_bps;   // sum of the connections' availableOutgoingBitrate
+  // The largest of the connections' availableOutgoingBitrate. Not their sum: each of the
+  // mesh's connections estimates the shared uplink alone, so each sees at most all of it.
+  std::optional<double> available_bps;
 };
 
 class UplinkBudget {

@@ -1,5 +1,6 @@
 #include "abr/video_encoding.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace chorus::abr {
