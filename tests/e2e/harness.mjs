@@ -157,10 +157,12 @@ export function chromiumArgs(origins = [], { routedPages = false } = {}) {
   ];
 }
 
-/** One Chromium process. `origins`: http origins that may use getUserMedia. */
-export async function launchBrowser({ origins = [], extraArgs = [], routedPages = false } = {}) {
+/** One Chromium process. `origins`: http origins that may use getUserMedia. `executablePath`:
+ *  another Chromium binary or a wrapper script that execs it (e.g. inside a network namespace,
+ *  tests/e2e/shaped-net.mjs). */
+export async function launchBrowser({ origins = [], extraArgs = [], routedPages = false, executablePath = CHROMIUM } = {}) {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: [...chromiumArgs(origins, { routedPages }), ...extraArgs],
     timeout: 30000 * SLOW,
@@ -317,8 +319,9 @@ export const PAGE_INSTRUMENTATION = `(() => {
 
 export class Env {
   /** @param {{origins?: string[], server?: 'inprocess'|'none', extraArgs?: string[],
-   *            routedPages?: boolean}} o  routedPages: pages will come from serveFromDisk() */
-  static async create({ server = 'inprocess', origins = [], extraArgs = [], routedPages = false } = {}) {
+   *            routedPages?: boolean, executablePath?: string}} o  routedPages: pages will come
+   *            from serveFromDisk(); executablePath: see launchBrowser */
+  static async create({ server = 'inprocess', origins = [], extraArgs = [], routedPages = false, executablePath } = {}) {
     const env = new Env();
     try {
       if (server === 'inprocess') {
@@ -327,6 +330,7 @@ export class Env {
       }
       env.browser = await launchBrowser({
         origins: [...(env.origin ? [env.origin] : []), ...origins], extraArgs, routedPages,
+        ...(executablePath ? { executablePath } : {}),
       });
     } catch (e) {
       await env.close();
