@@ -60,6 +60,15 @@ node -e '
   { tail -40 build/fuzz/janus-last-run.log; exit 1; }
 grep -E '^stat::number_of_executed_units' build/fuzz/janus-last-run.log
 
+step "fuzzing the bitrate controller: stats samples, view sizes, layer wishes (libFuzzer, 20 s)"
+mkdir -p build/fuzz/abr-corpus
+# Seed: a few samples in the glue's shape (a mesh, an SFU publisher and a subscriber).
+cp tests/vectors/abr/samples.jsonl build/fuzz/abr-corpus/samples
+./build/fuzz/abr_fuzz -max_total_time=20 -max_len=16384 -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix=build/fuzz/abr- -print_final_stats=1 build/fuzz/abr-corpus 2>build/fuzz/abr-last-run.log ||
+  { tail -40 build/fuzz/abr-last-run.log; exit 1; }
+grep -E '^stat::number_of_executed_units' build/fuzz/abr-last-run.log
+
 step "fuzzing the voice receiver: floor, jitter buffer, Opus decode (libFuzzer, 20 s)"
 mkdir -p build/fuzz/voice-corpus
 ./build/fuzz/voice_fuzz -max_total_time=20 -max_len=4096 -rss_limit_mb=1024 -timeout=10 \

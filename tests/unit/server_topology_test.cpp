@@ -152,7 +152,7 @@ TEST_CASE("clients follow the room's topology in epoch order", "[server][topolog
   CHECK(s.topology().epoch == 3);
 }
 
-TEST_CASE("the client core turns stats samples into uplink reports, and relays media-path signals", "[topology][session]") {
+TEST_CASE("the client core turns stats samples into uplink reports, and relays media-path and layers signals", "[topology][session]") {
   chorus::ClientSession s{chorus::ClientConfig{}};
   s.handle({{"type", "join"}, {"room", "r"}, {"name", "a"}}, 0);
   s.handle({{"type", "socket-open"}}, 0);
@@ -197,4 +197,22 @@ TEST_CASE("the client core turns stats samples into uplink reports, and relays m
   }
   REQUIRE(events.size() == 1);
   CHECK(events[0] == Json{{"event", "media-path"}, {"from", "p3"}, {"path", "mesh"}, {"using", false}});
+
+  // layers (the AbrCore's simulcast wishes): the same way, and a bad layer is a typed error.
+  s.handle({{"type", "send-layers"}, {"to", "p3"}, {"layer", "l"}}, 8);
+  s.handle({{"type", "send-layers"}, {"to", "gone"}, {"layer", "l"}}, 8);  // left: dropped
+  sig = of_type(sent(), "signal");
+  REQUIRE(sig.size() == 1);
+  CHECK(sig[0] == Json{{"type", "signal"}, {"to", "p3"}, {"kind", "layers"}, {"layer", "l"}});
+  s.handle({{"type", "send-layers"}, {"to", "p3"}, {"layer", "xl"}}, 9);
+  s.handle_socket_message(R"({"type":"signal","from":"p2","kind":"layers","layer":"m"})", 9);
+  events.clear();
+  typed = false;
+  while (auto o = s.poll()) {
+    if ((*o).value("event", "") == "layers") events.push_back(*o);
+    typed = typed || ((*o).value("event", "") == "error" && (*o)["code"] == "bad-message");
+  }
+  CHECK(typed);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0] == Json{{"event", "layers"}, {"from", "p2"}, {"layer", "m"}});
 }
