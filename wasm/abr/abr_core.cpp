@@ -377,7 +377,9 @@ void AbrCore::allocate(const std::vector<Measured>& sending, double now_ms) {
       }
     }
     c.wants_video = s != nullptr;
-    if (m.available_bps) c.path_cap_bps = std::max(*m.available_bps, uplink_.budget_bps() / std::max<std::size_t>(1, sending.size()));
+    // Its own path's estimate: in a mesh, a peer whose downlink is the narrow part gets no more
+    // than it carries, and what it leaves goes to the others.
+    c.path_cap_bps = m.available_bps;
     claims.push_back(c);
     senders.push_back(s);
   }
