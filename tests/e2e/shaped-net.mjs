@@ -65,6 +65,7 @@ export class ShapedNet {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-shaped-'));
     // This namespace routes between the hosts (and to the signaling server on 10.77.0.1).
     fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    sweepStale(prefix);
     live.add(this);
     hookExit();
   }
@@ -154,6 +155,19 @@ export class ShapedNet {
     }
     try { fs.rmSync(this.tmp, { recursive: true, force: true }); } catch { /* gone */ }
     live.delete(this);
+  }
+}
+
+/** Deletes `${prefix}-<pid>-<n>` namespaces whose process is gone (a run that was SIGKILLed
+ *  could not clean up after itself). */
+function sweepStale(prefix) {
+  let names = [];
+  try { names = fs.readdirSync('/run/netns'); } catch { return; }
+  const re = new RegExp(`^${prefix}-(\\d+)-\\d+$`);
+  for (const name of names) {
+    const m = name.match(re);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    try { execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' }); } catch { /* someone else's */ }
   }
 }
 
