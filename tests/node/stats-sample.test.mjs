@@ -1,0 +1,103 @@
+// js-glue/stats-sample.js: a recorded Chromium getStats() (tests/vectors/stats/) turned into the
+// AbrCore's `Connection` (docs/architecture.md, "Bitrate and quality").
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectionFromStats, sampleConnection } from '../../js-glue/stats-sample.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const mesh = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/vectors/stats/chromium-mesh.json'), 'utf8'));
+const row = (id) => mesh.stats.find((s) => s.id === id);
+const ofType = (type) => mesh.stats.filter((s) => s.type === type);
+
+test('a mesh connection: pair, outbound with media-source, remote-inbound, inbound with the peer', () => {
+  const c = connectionFromStats(mesh.stats, { id: mesh.remotePeer, path: 'mesh', peerOfMid: () => mesh.remotePeer });
+  assert.equal(c.id, mesh.remotePeer);
+  assert.equal(c.path, 'mesh');
+
+  const transport = ofType('transport')[0];
+  const pair = row(transport.selectedCandidatePairId);
+  assert.deepEqual(c.pair, {
+    availableOutgoingBitrate: pair.availableOutgoingBitrate, currentRoundTripTime: pair.currentRoundTripTime,
+    bytesSent: pair.bytesSent, bytesReceived: pair.bytesReceived,
+  });
+
+  // One outbound per encoding, values copied unchanged; the video one has its source's size.
+  assert.equal(c.outbound.length, ofType('outbound-rtp').length);
+  const video = c.outbound.find((o) => o.kind === 'video');
+  const vRow = ofType('outbound-rtp').find((s) => s.kind === 'video');
+  const source = row(vRow.mediaSourceId);
+  assert.deepEqual(video, {
+    mid: vRow.mid, kind: 'video', bytesSent: vRow.bytesSent, packetsSent: vRow.packetsSent,
+    framesPerSecond: vRow.framesPerSecond, frameWidth: vRow.frameWidth, frameHeight: vRow.frameHeight,
+    qualityLimitationReason: vRow.qualityLimitationReason, active: vRow.active,
+    sourceWidth: source.width, sourceHeight: source.height, sourceFramesPerSecond: source.framesPerSecond,
+  });
+  const audio = c.outbound.find((o) => o.kind === 'audio');
+  assert.equal(audio.mid, '0');
+  assert.ok(!('sourceWidth' in audio), 'no video source fields on audio');
+  assert.ok(!('rid' in audio), 'no rid without simulcast');
+
+  // remote-inbound-rtp takes mid and kind from its outbound-rtp (localId).
+  assert.equal(c.remoteInbound.length, ofType('remote-inbound-rtp').length);
+  for (const ri of c.remoteInbound) {
+    const src = ofType('remote-inbound-rtp').find((s) => row(s.localId).mid === ri.mid);
+    assert.equal(ri.kind, row(src.localId).kind);
+    assert.equal(ri.packetsLost, src.packetsLost);
+    assert.equal(ri.jitter, src.jitter);
+    assert.equal(ri.roundTripTime, src.roundTripTime);
+    assert.equal(ri.fractionLost, src.fractionLost);
+  }
+
+  assert.equal(c.inbound.length, 2);
+  const vIn = c.inbound.find((i) => i.kind === 'video');
+  const vInRow = ofType('inbound-rtp').find((s) => s.kind === 'video');
+  assert.equal(vIn.peer, mesh.remotePeer);
+  for (const f of ['bytesReceived', 'packetsReceived', 'packetsLost', 'jitter', 'framesPerSecond', 'frameWidth',
+    'frameHeight', 'framesDecoded', 'freezeCount', 'totalFreezesDuration']) {
+    assert.equal(vIn[f], vInRow[f], f);
+  }
+  const aIn = c.inbound.find((i) => i.kind === 'audio');
+  assert.equal(typeof aIn.audioLevel, 'number');
+  assert.ok(!('framesDecoded' in aIn));
+
+  // Everything is JSON as the core reads it: no undefined, no report objects.
+  assert.deepEqual(JSON.parse(JSON.stringify(c)), c);
+});
+
+test('the mix of an AudioBridge has no peer; a subscriber maps mids to peers', () => {
+  const bridge = connectionFromStats(mesh.stats, { id: 'audiobridge', path: 'bridge', peerOfMid: () => null });
+  assert.ok(bridge.inbound.every((i) => !('peer' in i)));
+  const feeds = { 0: 'p-audio', 1: 'p-video' };
+  const sub = connectionFromStats(mesh.stats, { id: 'subscriber', path: 'subscribe', peerOfMid: (mid) => feeds[mid] });
+  assert.deepEqual(sub.inbound.map((i) => [i.mid, i.peer]).sort(), [['0', 'p-audio'], ['1', 'p-video']]);
+});
+
+test('pair: a nominated succeeded pair without transport; simulcast rids; rows without a match', () => {
+  const rows = [
+    { id: 'P1', type: 'candidate-pair', nominated: false, state: 'succeeded', availableOutgoingBitrate: 1 },
+    { id: 'P2', type: 'candidate-pair', nominated: true, state: 'succeeded', availableOutgoingBitrate: 300000, currentRoundTripTime: 0.05 },
+    { id: 'O1', type: 'outbound-rtp', kind: 'video', mid: '1', rid: 'h', bytesSent: 10, packetsSent: 1, active: false },
+    { id: 'O2', type: 'outbound-rtp', kind: 'video', mid: '1', rid: 'l', bytesSent: 20, packetsSent: 2, active: true },
+    { id: 'R1', type: 'remote-inbound-rtp', kind: 'video', localId: 'O2', packetsLost: 3, jitter: 0.01 },
+    { id: 'R2', type: 'remote-inbound-rtp', kind: 'video', localId: 'gone', packetsLost: 0, jitter: 0 },
+    { id: 'O3', type: 'outbound-rtp', kind: 'audio', bytesSent: 5 }, // no mid yet: not addressable
+  ];
+  const c = connectionFromStats(rows, { id: 'publisher', path: 'publish' });
+  assert.deepEqual(c.pair, { availableOutgoingBitrate: 300000, currentRoundTripTime: 0.05 });
+  assert.deepEqual(c.outbound.map((o) => [o.rid, o.active]), [['h', false], ['l', true]]);
+  assert.deepEqual(c.remoteInbound, [{ mid: '1', kind: 'video', rid: 'l', packetsLost: 3, jitter: 0.01 }]);
+  assert.deepEqual(c.inbound, []);
+  // No pair at all: the field is absent, not null.
+  assert.ok(!('pair' in connectionFromStats([], { id: 'x', path: 'mesh' })));
+});
+
+test('sampleConnection reads the pc once (an RTCStatsReport is a Map)', async () => {
+  let calls = 0;
+  const pc = { getStats: async () => { calls++; return new Map(mesh.stats.map((s) => [s.id, s])); } };
+  const c = await sampleConnection(pc, { id: 'b', path: 'mesh', peerOfMid: () => 'b' });
+  assert.equal(calls, 1);
+  assert.deepEqual(c, connectionFromStats(mesh.stats, { id: 'b', path: 'mesh', peerOfMid: () => 'b' }));
+});
