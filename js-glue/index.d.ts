@@ -133,6 +133,14 @@ export interface JoinOptions {
    * value throws a TypeError.
    */
   iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * Default `true`: the bitrate controller (the C++ AbrCore, docs/architecture.md, "Bitrate
+   * and quality") splits this client's uplink over its connections, lowers or stops video
+   * before audio suffers, and picks simulcast layers by what is watched. `false` leaves the
+   * senders to the browser's own congestion control; {@link Room.stats} and
+   * {@link Peer.quality} are measured either way.
+   */
+  adaptiveBitrate?: boolean;
 }
 
 /** DataChannel protocol options (docs/architecture.md, "DataCore"). */
@@ -270,6 +278,80 @@ export class Peer {
   readonly mediaPath: { readonly audio: MediaPath; readonly video: MediaPath };
   readonly audioTracks: MediaStreamTrack[];
   readonly videoTracks: MediaStreamTrack[];
+  /** How well we receive this peer (0-5), as last scored; null before the first score. `quality` event on change. */
+  readonly quality: PeerQuality | null;
+}
+
+// ---- bitrate and quality (docs/architecture.md, "Bitrate and quality") ----
+
+/** The audio part of a {@link PeerQuality}: the E-model (ITU-T G.107) from delay, jitter and loss. */
+export interface AudioScore {
+  /** 0-5. */
+  readonly score: number;
+  /** Mean opinion score, 1-4.5. */
+  readonly mos: number;
+  /** Share of packets lost over the last sample, 0-1. */
+  readonly lossFraction: number;
+  readonly jitterMs: number;
+  readonly rttMs: number;
+}
+/** The video part of a {@link PeerQuality}: from the decoded size, frame rate and time frozen. */
+export interface VideoScore {
+  /** 0-5. */
+  readonly score: number;
+  readonly width: number;
+  readonly height: number;
+  readonly framesPerSecond: number;
+  readonly freezeCount: number;
+}
+/** How well this client receives a peer: the lower of its audio and video scores (0-5). */
+export interface PeerQuality {
+  readonly score: number;
+  /** Absent (null) when the peer sends no audio to us. */
+  readonly audio: AudioScore | null;
+  /** Absent (null) when the peer sends no video to us. */
+  readonly video: VideoScore | null;
+}
+/** What we send to and receive from one peer ({@link RoomStats.peers}). */
+export interface PeerStats {
+  /** How its media reaches us: `mesh`, or the media server's `subscribe` / `bridge`. */
+  readonly path: string;
+  readonly sendKbps: number;
+  readonly receiveKbps: number;
+  /** Its quality score (0-5), as in {@link Peer.quality}. */
+  readonly quality: number;
+  /** Whether our video to it is on (the controller turns it off before audio suffers). */
+  readonly videoSending: boolean;
+}
+/** The bitrate controller's latest measurement ({@link Room.stats}), about once a second. */
+export interface RoomStats {
+  readonly uplink: {
+    /** What the controller allows this client to send in all (kbit/s). */
+    readonly budgetKbps: number;
+    readonly sentKbps: number;
+    readonly lossFraction: number;
+    readonly rttMs: number;
+  };
+  readonly downlink: { readonly receivedKbps: number; readonly lossFraction: number };
+  /** By peer id. */
+  readonly peers: { readonly [peerId: string]: PeerStats };
+}
+/** A peer's {@link Peer.quality} changed (by 0.5 or more). */
+export interface RoomQualityEvent extends RoomEvent, PeerQuality {
+  readonly type: 'quality';
+  readonly peer: Peer;
+  readonly peerId: string;
+}
+/** A new {@link Room.stats} (the same object). */
+export interface RoomStatsEvent extends RoomEvent {
+  readonly type: 'stats';
+  readonly stats: RoomStats;
+}
+/** The browser's statistics had a value the controller could not use (it kept its decisions). */
+export interface RoomWarningEvent extends RoomEvent {
+  readonly type: 'warning';
+  readonly code: 'bad-stats';
+  readonly message: string;
 }
 
 /** Base of every Room event: the payload is in named fields. */
@@ -482,6 +564,9 @@ export interface RoomEventMap {
   mediapath: RoomMediaPathEvent;
   layer: RoomLayerEvent;
   mix: RoomMixEvent;
+  quality: RoomQualityEvent;
+  stats: RoomStatsEvent;
+  warning: RoomWarningEvent;
 }
 
 /**
@@ -531,6 +616,12 @@ export class Room extends EventTarget {
    * lifetime; without a mix it has no track (`mix` event when that changes).
    */
   readonly mixStream: MediaStream;
+  /**
+   * The bitrate controller's latest measurement (uplink budget, rates, per-peer scores),
+   * updated before each `stats` event, about once a second from when the room has a peer and
+   * local media; null before. Measured with `adaptiveBitrate: false` too.
+   */
+  readonly stats: RoomStats | null;
   /** True when a live microphone track exists and is enabled. */
   readonly micEnabled: boolean;
   /** True when a live camera track exists and is enabled. */
@@ -617,10 +708,19 @@ export class Room extends EventTarget {
   /**
    * The simulcast layer to receive of `peer`'s video while it comes from the media server
    * (sfu). Kept for the peer's lifetime: asked while on the mesh, it applies once the video
-   * comes from the server. A `layer` event follows when the server switched.
-   * @throws {TypeError} for a quality other than `low`, `medium`, `high`, or no peer.
+   * comes from the server. A `layer` event follows when the server switched. Also the bitrate
+   * controller's cap for that peer; `null` lets the controller choose again.
+   * @throws {TypeError} for a quality other than `low`, `medium`, `high`, null, or no peer.
    */
-  setVideoQuality(peer: string | Peer, quality: VideoQuality): void;
+  setVideoQuality(peer: string | Peer, quality: VideoQuality | null): void;
+
+  /**
+   * Tells the bitrate controller that `element` shows `peer`'s video: its rendered size in
+   * device pixels (0 x 0 when hidden or removed) caps what is sent for it. Several elements
+   * for one peer count at the largest. Returns the function that stops watching it.
+   * @throws {TypeError} for no peer or no element.
+   */
+  attachView(peer: string | Peer, element: Element): () => void;
 
   addEventListener<K extends keyof RoomEventMap>(
     type: K,

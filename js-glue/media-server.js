@@ -25,6 +25,7 @@ export class MediaServer {
   #state = 'loading'; // loading, running, failed, closed
   #module = null;
   #mediaKnown;        // false while the join's getUserMedia runs: what we publish is not known yet
+  #streams = new Map(); // pc name -> Map<mid ('*': every mid), peer id | null (the mix)>: server-streams
 
   /**
    * @param {{localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
@@ -86,6 +87,16 @@ export class MediaServer {
   /** A media-server connection (publisher, subscriber, audiobridge), for getStats(); or null. */
   peerConnection(name) {
     return this.#janus.peerConnection(name);
+  }
+
+  /**
+   * Whose media the media-server connection `pc` receives on `mid` (the core's server-streams):
+   * a peer id, null for the AudioBridge mix, undefined when not known.
+   */
+  peerOfMid(pc, mid) {
+    const map = this.#streams.get(pc);
+    if (!map) return undefined;
+    return map.has(mid) ? map.get(mid) : map.get('*');
   }
 
   /** The room is left: the core leaves Janus (its last outputs go out), then everything closes. */
@@ -165,7 +176,10 @@ export class MediaServer {
 
   #execute(out) {
     if (out.event !== undefined) {
-      if (out.event === 'server-streams') return this.#host.tracks.setServerStreams(out.pc, out.streams ?? []);
+      if (out.event === 'server-streams') {
+        this.#streams.set(out.pc, new Map((out.streams ?? []).map((st) => [String(st.mid), st.peer ?? null])));
+        return this.#host.tracks.setServerStreams(out.pc, out.streams ?? []);
+      }
       return this.#host.onEvent(out);
     }
     switch (out.action) {

@@ -1,6 +1,7 @@
 // The public API: one Room per joined room. It owns the local media and the Peer objects the app
 // reads, and turns the core's events into DOM-style events. Every session decision (offers, ICE
 // restarts, reconnects) is made by the C++ core and carried out by the Executor.
+import { Bitrate, ViewSizes, layerLetter } from './bitrate.js';
 import { ChorusError } from './errors.js';
 import { RoomEvent } from './events.js';
 import { DataPlane } from './data-plane.js';
@@ -50,6 +51,9 @@ export class Room extends EventTarget {
   #layers = new Map();   // peer id -> the video quality the app asked for
   #onPageHide = () => this.leave();
   #uplink = null; // UplinkSampler, from the first welcome on
+  #bitrate;       // Bitrate: the AbrCore, started once there is a peer and local media
+  #views;         // ViewSizes: the app's video elements (attachView)
+  #stats = null;  // the AbrCore's latest `stats`
 
   /**
    * Acquires local media, connects to the signaling server and enters the room.
@@ -59,6 +63,7 @@ export class Room extends EventTarget {
    */
   static async join({
     url, room, name = '', media, token, data, role = 'talker', iceTransportPolicy = 'all', policy,
+    adaptiveBitrate = true,
   } = {}) {
     const wsUrls = (Array.isArray(url) ? url : [url]).map(signalingUrl);
     if (wsUrls.length === 0) throw new TypeError('url must not be an empty list');
@@ -96,7 +101,7 @@ export class Room extends EventTarget {
       throw err;
     }
     const r = new Room(mod, {
-      urls: wsUrls, socket, room, policy, name, token, data, role, iceTransportPolicy,
+      urls: wsUrls, socket, room, policy, name, token, data, role, iceTransportPolicy, adaptiveBitrate,
       stream: given ? wanted : new MediaStream(),
       constraints: given ? { audio: true, video: true } : wanted,
     });
@@ -133,6 +138,19 @@ export class Room extends EventTarget {
         this.#emit('mediapath', { peer, audio: path.audio, video: path.video });
       },
     });
+    this.#bitrate = new Bitrate({
+      connections: () => this.#mediaConnections(),
+      peerConnection: (id) => (JANUS_PATHS[id] ? this.#media?.peerConnection(id) : this.#executor.peerConnection(id)) ?? null,
+      setLayer: (peer, layer) => this.#media?.input({ type: 'set-layer', peer, layer }),
+      sendLayers: (to, layer) => { if (!this.#executor.disposed) this.#executor.input({ type: 'send-layers', to, layer }); },
+      onQuality: (ev) => this.#onQuality(ev),
+      onStats: (stats) => {
+        this.#stats = Object.freeze(stats);
+        this.#emit('stats', { stats: this.#stats });
+      },
+      onWarning: ({ code, message }) => this.#emit('warning', { code, message }),
+    }, { control: opts.adaptiveBitrate !== false });
+    this.#views = new ViewSizes((input) => this.#bitrate.input(input));
     this.#executor = new Executor(core, opts.urls, opts.socket, {
       localStream: this.localStream,
       iceTransportPolicy: this.#iceTransportPolicy,
@@ -174,6 +192,11 @@ export class Room extends EventTarget {
    * same stream for the Room's lifetime; empty without a mix (`mix` event when that changes).
    */
   get mixStream() { return this.#tracks.mixStream; }
+  /**
+   * What the bitrate controller last measured (once a second while there are peers and local
+   * media): `uplink`, `downlink` and per-peer rates and scores; null before the first sample.
+   */
+  get stats() { return this.#stats; }
   /** True when a live microphone track exists and is enabled. */
   get micEnabled() { return this.#kindEnabled('audio'); }
   /** True when a live camera track exists and is enabled. */
@@ -239,15 +262,32 @@ export class Room extends EventTarget {
   /**
    * The video quality to receive from `peer` over the media server (sfu with simulcast):
    * `low`, `medium` or `high`. Kept for when the peer's video comes from the server; on the
-   * mesh it changes nothing (`layer` events say what the server sends).
+   * mesh it changes nothing (`layer` events say what the server sends). It is also the bitrate
+   * controller's cap for that peer; `null` gives the choice back to the controller.
    */
   setVideoQuality(peer, quality) {
     const peerId = typeof peer === 'string' ? peer : peer?.id;
     if (typeof peerId !== 'string') throw new TypeError('setVideoQuality needs a peer id or a Peer');
-    if (!QUALITIES.includes(quality)) throw new TypeError(`quality must be one of ${QUALITIES.join(', ')}`);
+    if (quality !== null && !QUALITIES.includes(quality)) throw new TypeError(`quality must be one of ${QUALITIES.join(', ')} or null`);
     if (this.#state === 'left') return;
+    this.#bitrate.input({ type: 'layer-preference', peer: peerId, layer: quality === null ? null : layerLetter(quality) });
+    if (quality === null) {
+      this.#layers.delete(peerId);
+      return;
+    }
     this.#layers.set(peerId, quality);
     this.#media?.input({ type: 'set-layer', peer: peerId, layer: quality });
+  }
+
+  /**
+   * Tells the bitrate controller how big `peer`'s video is shown in `element` (watched with a
+   * ResizeObserver; hidden = 0 x 0), so nobody sends more than is seen. Returns the function
+   * that stops watching.
+   */
+  attachView(peer, element) {
+    const peerId = typeof peer === 'string' ? peer : peer?.id;
+    if (this.#state === 'left') return () => {};
+    return this.#views.attach(peerId, element);
   }
 
   /**
@@ -361,6 +401,7 @@ export class Room extends EventTarget {
     this.#mediaPending = false;
     this.#executor.input({ type: 'local-media-ready' });
     this.#media?.localMediaChanged();
+    this.#maybeStartBitrate();
     this.#maybeResolveJoin();
   }
 
@@ -388,6 +429,7 @@ export class Room extends EventTarget {
       case 'peerleft': return this.#removePeer(ev.peerId, ev.reason);
       case 'media-path':
         return this.#media?.input({ type: 'media-path', from: ev.from, path: ev.path, using: ev.using });
+      case 'layers': return this.#bitrate.input({ type: 'layer-wants', from: ev.from, layer: ev.layer });
       case 'peerstatechange': {
         const peer = this.peers.get(ev.peerId);
         if (!peer || peer.connectionState === ev.state) return;
@@ -466,7 +508,9 @@ export class Room extends EventTarget {
   #addPeer({ id, name, role, identity }, announce) {
     if (this.peers.has(id)) return;
     const peer = new Peer(id, name ?? '', role ?? 'talker', identity ?? null);
+    peer.quality = null; // the AbrCore's latest score of what we receive from it (`quality` event)
     this.peers.set(id, peer);
+    this.#maybeStartBitrate();
     // Three or more: the next tier may come (a classroom or a walkie channel leaves the mesh at
     // 3, a meeting at 5). The media-server module is fetched and compiled now, in the
     // background, so a switch does not wait for it on a busy machine (~1 s measured).
@@ -478,6 +522,7 @@ export class Room extends EventTarget {
     const peer = this.peers.get(id);
     if (!peer) return;
     this.#media?.input({ type: 'peer-removed', peer: id });
+    this.#bitrate.input({ type: 'peer-removed', peer: id });
     this.#tracks.forgetPeer(id);
     this.#layers.delete(id);
     this.peers.delete(id);
@@ -563,6 +608,37 @@ export class Room extends EventTarget {
   #localTracksChanged() {
     this.#executor.input({ type: 'local-tracks-changed' });
     this.#media?.localMediaChanged();
+    this.#maybeStartBitrate();
+  }
+
+  // --- bitrate and quality (bitrate.js) ---
+
+  /** The AbrCore starts (its module loads) once there is a peer and local media to send. */
+  #maybeStartBitrate() {
+    if (this.#state === 'left' || this.#mediaPending || this.peers.size === 0) return;
+    if (this.localStream.getTracks().length === 0) return;
+    this.#bitrate.start();
+  }
+
+  /** Every connection that carries media: the mesh's, and the media server's. */
+  #mediaConnections() {
+    const list = [];
+    for (const id of this.peers.keys()) {
+      const pc = this.#executor.peerConnection(id);
+      if (pc) list.push({ id, path: 'mesh', pc, peerOfMid: () => id });
+    }
+    for (const [id, path] of Object.entries(JANUS_PATHS)) {
+      const pc = this.#media?.peerConnection(id);
+      if (pc) list.push({ id, path, pc, peerOfMid: (mid) => this.#media?.peerOfMid(id, mid) });
+    }
+    return list;
+  }
+
+  #onQuality({ peer: peerId, score, audio, video }) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    peer.quality = Object.freeze({ score, audio: audio ?? null, video: video ?? null });
+    this.#emit('quality', { peer, peerId, ...peer.quality });
   }
 
   // --- the media server (sfu, mcu-audio) ---
@@ -622,6 +698,8 @@ export class Room extends EventTarget {
     this.#floorRequests.clear();
     this.#media?.close();
     this.#uplink?.stop();
+    this.#bitrate.stop();
+    this.#views.dispose();
     this.#executor.dispose();
     // A fatal `error` may follow `statechange: left` in the same drain and carries the real
     // reason; only if none came is the join aborted without a code.
@@ -648,6 +726,8 @@ function floorError(code, message, holder, reason) {
 
 const ROLES = ['talker', 'dispatcher', 'teacher', 'student'];
 const QUALITIES = ['low', 'medium', 'high'];
+/** The media server's connections, by their AbrCore id, and the path each is. */
+const JANUS_PATHS = Object.freeze({ publisher: 'publish', subscriber: 'subscribe', audiobridge: 'bridge' });
 const POLICIES = ['meeting', 'classroom', 'walkie'];
 
 /** Defaults to the page's own origin: the chorus server serves pages and signaling on one port. */
