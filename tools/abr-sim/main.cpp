@@ -37,7 +37,7 @@ std::string fixed(double v, int digits) {
 }
 
 void dump(const Scenario& s, const RunResult& chorus, const RunResult& base) {
-  std::printf("t_s cap_kbps | chorus: sent est(conns) budget video | baseline: sent est(conns)\n");
+  std::printf("t_s cap_kbps | chorus: sent est(conns) budget video/maxBitrate | baseline: sent est(conns)\n");
   const std::size_t per_s = 10;
   for (std::size_t b = per_s - 1; b < chorus.capacity_bps.size(); b += per_s) {
     std::printf("%4.0f %5.0f | %5.0f", (b + 1) * RunResult::kBinS, chorus.capacity_bps[b] / 1000,
@@ -45,7 +45,9 @@ void dump(const Scenario& s, const RunResult& chorus, const RunResult& base) {
     for (const auto& e : chorus.estimate_bps) std::printf(" %5.0f", e[b] / 1000);
     const std::size_t sec = b / per_s;
     std::printf(" %5.0f", sec < chorus.budget_bps.size() ? chorus.budget_bps[sec] / 1000 : 0.0);
-    for (const auto& v : chorus.video_off) std::printf(" %s", v[b] ? "off" : "on");
+    for (std::size_t i = 0; i < chorus.video_off.size(); ++i) {
+      std::printf(" %s/%.0f", chorus.video_off[i][b] ? "off" : "on", chorus.max_video_bps[i][b] / 1000);
+    }
     std::printf(" | %5.0f", base.send_rate_1s(b) / 1000);
     for (const auto& e : base.estimate_bps) std::printf(" %5.0f", e[b] / 1000);
     std::printf("\n");

@@ -37,6 +37,7 @@ RunResult run(const Scenario& scenario, Mode mode, std::uint64_t seed) {
   r.delivered_bits.assign(n, std::vector<double>(bins, 0));
   r.estimate_bps.assign(n, std::vector<double>(bins, 0));
   r.video_off.assign(n, std::vector<char>(bins, 0));
+  r.max_video_bps.assign(n, std::vector<double>(bins, 0));
 
   Bottleneck link(seed * 7919 + 1);
   std::vector<std::unique_ptr<Connection>> conns;
@@ -86,6 +87,7 @@ RunResult run(const Scenario& scenario, Mode mode, std::uint64_t seed) {
     for (int i = 0; i < n; ++i) {
       r.estimate_bps[i][bin] = conns[i]->gcc().estimate_bps();
       if (!conns[i]->video_active()) r.video_off[i][bin] = 1;
+      r.max_video_bps[i][bin] = conns[i]->video().max_bitrate_bps;
     }
     if (core && (k + 1) % stats_every == 0) {
       chorus::Json sample = {{"type", "stats-sample"}, {"connections", chorus::Json::array()}};

@@ -22,6 +22,7 @@ struct RunResult {
   std::vector<std::vector<double>> delivered_bits;  // [connection][bin]: arrived at the far end
   std::vector<std::vector<double>> estimate_bps;    // [connection][bin]: GCC's estimate
   std::vector<std::vector<char>> video_off;         // [connection][bin]
+  std::vector<std::vector<double>> max_video_bps;   // [connection][bin]: the video maxBitrate
   std::vector<double> budget_bps;                   // AbrCore's uplink budget per second (chorus)
   std::vector<double> queue_delay_ms;               // per delivered packet
   double packets_sent = 0, queue_drops = 0, random_losses = 0;
