@@ -46,6 +46,7 @@ const sinks = new Map();     // peer id -> <audio> playing its voice
 const people = new Map();    // peer id -> roster <li>
 const quality = new Map();   // peer id -> the simulcast layer last asked for
 const layers = new Map();    // peer id -> the layer the media server says it sends
+const scores = new Map();    // peer id -> its quality score (Room 'quality' event, 0-5)
 let audioCtx = null;
 let levels = null;
 let lastLevels = new Map();
@@ -170,6 +171,7 @@ function enterClass() {
     promoted.delete(e.peerId);
     quality.delete(e.peerId);
     layers.delete(e.peerId);
+    scores.delete(e.peerId);
     sinks.get(e.peerId)?.remove();
     sinks.delete(e.peerId);
     levels?.set(e.peerId, null);
@@ -186,6 +188,10 @@ function enterClass() {
   r.addEventListener('mix', () => render());
   r.addEventListener('layer', (e) => {
     layers.set(e.peerId, e.layer);
+    render();
+  });
+  r.addEventListener('quality', (e) => {
+    scores.set(e.peerId, e.score);
     render();
   });
   r.addEventListener('error', (e) => {
@@ -216,6 +222,7 @@ function exitClass(message) {
   promoted.clear();
   quality.clear();
   layers.clear();
+  scores.clear();
   handUp = false;
   speaker = null;
   levels?.retain(new Set());
@@ -573,7 +580,10 @@ function sources() {
         role: peer.role, track: screen, camera: true, mic: false, hand: false, promoted: false });
     }
   }
-  for (const s of list) s.speaking = s.kind === 'camera' && s.peerId === speaker && speaker !== null;
+  for (const s of list) {
+    s.speaking = s.kind === 'camera' && s.peerId === speaker && speaker !== null;
+    s.quality = s.kind === 'camera' && !s.local ? scores.get(s.peerId) ?? null : null;
+  }
   return list;
 }
 
@@ -606,7 +616,11 @@ function render() {
   }
   const tileFor = (s) => {
     let t = tiles.get(s.key);
-    if (!t) tiles.set(s.key, t = new Tile(s));
+    if (!t) {
+      tiles.set(s.key, t = new Tile(s));
+      // The rendered size of each remote camera caps what is sent for it (the bitrate controller).
+      if (s.kind === 'camera' && !s.local && typeof room.attachView === 'function') t.detachView = room.attachView(s.peerId, t.video);
+    }
     t.update(s);
     return t;
   };
@@ -739,6 +753,7 @@ window.classroom = {
   levels: () => Object.fromEntries(lastLevels),
   quality: () => Object.fromEntries(quality),
   layers: () => Object.fromEntries(layers),
+  scores: () => Object.fromEntries(scores),
   layout: () => ({
     main: [...ui.main.querySelectorAll('.tile')].map((t) => t.dataset.key),
     thumbs: [...ui.thumbs.querySelectorAll('.tile')].map((t) => t.dataset.key),

@@ -15,6 +15,7 @@ export class Tile {
     this.video = this.el.querySelector('video');
     this.video.muted = true;
     this.track = null;
+    this.detachView = null; // Room.attachView's undo, for remote cameras (app.js)
     this.el.dataset.key = key;
     this.el.dataset.kind = kind;
     if (peerId) this.el.dataset.peerId = peerId;
@@ -23,7 +24,7 @@ export class Tile {
 
   /**
    * @param {{name: string, role: string, track: MediaStreamTrack|null, camera: boolean,
-   *   mic: boolean, hand: boolean, promoted: boolean, speaking: boolean}} s
+   *   mic: boolean, hand: boolean, promoted: boolean, speaking: boolean, quality: number|null}} s
    */
   update(s) {
     const { el } = this;
@@ -39,6 +40,14 @@ export class Tile {
     el.toggleAttribute('data-hand', s.hand);
     el.toggleAttribute('data-promoted', s.promoted);
     el.toggleAttribute('data-speaking', s.speaking);
+    // Room 'quality' score (0-5) of a remote participant, or null: no indicator.
+    const q = el.querySelector('.tile-quality');
+    q.hidden = s.quality == null;
+    if (s.quality == null) delete el.dataset.quality;
+    else {
+      el.dataset.quality = s.quality >= 3.5 ? 'good' : s.quality >= 2 ? 'fair' : 'poor';
+      q.title = `Connection quality ${s.quality.toFixed(1)} of 5`;
+    }
     if (s.track !== this.track) {
       this.track = s.track;
       this.video.srcObject = s.track ? new MediaStream([s.track]) : null;
@@ -55,6 +64,8 @@ export class Tile {
   }
 
   remove() {
+    this.detachView?.();
+    this.detachView = null;
     this.video.srcObject = null;
     this.el.remove();
   }
