@@ -228,10 +228,17 @@ export class ViewSizes {
       attached = false;
       this.#observer?.unobserve(element);
       const v = this.#views.get(peerId);
-      v?.delete(element);
-      if (v && v.size === 0) this.#views.delete(peerId);
+      if (!v?.delete(element)) return; // the peer left meanwhile (forget)
+      if (v.size === 0) this.#views.delete(peerId);
       this.#emit(peerId);
     };
+  }
+
+  /** The peer left: its elements are no longer watched (their detach functions become no-ops). */
+  forget(peerId) {
+    for (const element of this.#views.get(peerId)?.keys() ?? []) this.#observer?.unobserve(element);
+    this.#views.delete(peerId);
+    this.#reported.delete(peerId);
   }
 
   /** Stops watching every element. */

@@ -522,6 +522,7 @@ export class Room extends EventTarget {
     const peer = this.peers.get(id);
     if (!peer) return;
     this.#media?.input({ type: 'peer-removed', peer: id });
+    this.#views.forget(id);
     this.#bitrate.input({ type: 'peer-removed', peer: id });
     this.#tracks.forgetPeer(id);
     this.#layers.delete(id);
