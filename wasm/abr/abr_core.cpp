@@ -278,8 +278,16 @@ void AbrCore::on_sample(const Json& input, double now_ms) {
       if (m.sent_bps) up.sent_bps = up.sent_bps.value_or(0) + *m.sent_bps;
       if (m.loss) up.loss_fraction = std::max(up.loss_fraction.value_or(0), *m.loss);
       if (m.rtt_ms) up.rtt_ms = std::max(up.rtt_ms.value_or(0), *m.rtt_ms);
-      if (m.available_bps) up.available_bps = std::max(up.available_bps.value_or(0), *m.available_bps);
+      if (m.available_bps) {
+        up.available_bps = up.available_bps.value_or(0) + *m.available_bps;
+        up.largest_available_bps = std::max(up.largest_available_bps.value_or(0), *m.available_bps);
+      }
     }
+    // Room to try video again on every connection that has it off (the budget only learns by
+    // trying, and audio alone never tests the link).
+    double off = 0;
+    for (const auto& [key, sender] : senders_) off += sender.video_on ? 0 : 1;
+    if (off > 0) up.probe_headroom_bps = std::max(config_.uplink.probe_headroom_bps, 1.2 * off * config_.restore_video_bps);
     if (!sending.empty()) uplink_.update(up, now_ms);
     if (config_.control) {
       allocate(sending, now_ms);
@@ -377,13 +385,24 @@ void AbrCore::allocate(const std::vector<Measured>& sending, double now_ms) {
       }
     }
     c.wants_video = s != nullptr;
-    // Its own path's estimate: in a mesh, a peer whose downlink is the narrow part gets no more
-    // than it carries, and what it leaves goes to the others.
-    c.path_cap_bps = m.available_bps;
+    // Its own path's estimate caps it only when that path is the narrow part: it loses packets
+    // while the uplink as a whole is clean (a peer with a poor downlink), and what it leaves
+    // goes to the others. On a congested shared uplink the connections' estimates are just
+    // how the browser's flows happen to divide it, often unfairly: the split decides instead.
+    // Never while its video is off: an audio-only estimate says what audio needs.
+    const bool own_path_narrow = m.loss && *m.loss > config_.uplink.clean_loss &&
+                                 uplink_.trend() != UplinkBudget::Trend::Backoff;
+    if (m.video_growing && own_path_narrow) c.path_cap_bps = m.available_bps;
     claims.push_back(c);
     senders.push_back(s);
   }
-  const std::vector<double> shares = split_video_budget(uplink_.budget_bps(), claims, config_.max_video_bps);
+  // A lone sender probing on a clean link may run a little past the budget, so that its encoder
+  // follows the browser's own ramp instead of trailing it by a sample. Not in a mesh: there the
+  // overshoot is what the shared budget is for.
+  const auto video_senders = std::count_if(claims.begin(), claims.end(), [](const Claim& c) { return c.wants_video; });
+  const bool lone_probe = video_senders == 1 && uplink_.trend() == UplinkBudget::Trend::Probing;
+  const double budget = uplink_.budget_bps() * (lone_probe ? 1.1 : 1.0);
+  const std::vector<double> shares = split_video_budget(budget, claims, config_.max_video_bps);
   for (std::size_t i = 0; i < sending.size(); ++i) {
     VideoSender* s = senders[i];
     if (s == nullptr) continue;

@@ -3,9 +3,12 @@
 // estimates each connection alone; in a mesh they compete for the same bottleneck, so their
 // estimates add up to more than it carries. This estimate is for the link as a whole:
 //   - back off when the link shows loss above 10 % or a queue building up (RTT above its
-//     recent minimum and rising): to what got through, less the queue's growth;
-//   - hold for a while after a back-off, then probe up while the link is clean, fast while the
-//     browser's own estimates say there is room, gently beyond them.
+//     recent minimum and rising): to what got through, less the queue's growth, but at most
+//     by half per sample (an outage is not a reason to start from nothing);
+//   - hold for a while after a back-off, then catch up at once with the largest single
+//     connection's estimate, and probe gently (8 % a sample) while the link is clean;
+//   - never above the sum of the browser's estimates (plus what video-off connections need
+//     to try again): when the browser sees congestion first, the budget follows it down.
 #pragma once
 
 #include <deque>
@@ -22,6 +25,7 @@ struct UplinkConfig {
   double queue_ms = 40;              // RTT this far above its minimum, and rising: a queue
   double standing_queue_ms = 150;    // this far above: a queue, rising or not
   double hold_ms = 2000;             // no probing this long after a back-off
+  double max_cut = 0.5;              // one sample never cuts the budget below this share
   double probe_gain = 1.08;          // per clean sample, beyond what the browser estimates
   // While the app sends less than the budget (video off, a still screen), the budget grows to
   // at most twice what is sent plus this: enough to try video again, not a figure never tested.
@@ -35,9 +39,17 @@ struct UplinkSample {
   std::optional<double> sent_bps;        // all our outbound RTP (or the pairs' bytesSent)
   std::optional<double> loss_fraction;   // worst connection's, from remote-inbound-rtp
   std::optional<double> rtt_ms;          // worst connection's
-  // The largest of the connections' availableOutgoingBitrate. Not their sum: each of the
-  // mesh's connections estimates the shared uplink alone, so each sees at most all of it.
+  // The sum of the connections' availableOutgoingBitrate: what the browser thinks the uplink
+  // carries. In a mesh each connection estimates alone, so this can overshoot a shared
+  // bottleneck; the back-off on loss and queueing is what catches that.
   std::optional<double> available_bps;
+  // The largest single connection's estimate: the budget catches up with it at once (one flow
+  // estimating alone does not overshoot); with the sum only gently.
+  std::optional<double> largest_available_bps;
+  // Set while some connection has its video off: what trying video again on all of them needs.
+  // It replaces the config's headroom above twice the send rate, and is allowed above the
+  // browser's estimates (an audio-only connection's estimate says nothing about video).
+  std::optional<double> probe_headroom_bps;
 };
 
 class UplinkBudget {
@@ -57,7 +69,8 @@ class UplinkBudget {
   std::optional<double> min_rtt(double now_ms) const;
 
   UplinkConfig config_;
-  double budget_ = 0;
+  double cap_ = 0;     // ours: backs off on loss and queueing, probes when clean
+  double budget_ = 0;  // the cap, bounded by the browser's estimates
   bool started_ = false;
   Trend trend_ = Trend::Probing;
   double hold_until_ = 0;
