@@ -7,14 +7,17 @@
 // what goes into the shaped link (minus RTCP, STUN and DTLS/SRTP overhead).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, sleep } from './harness.mjs';
+import { ROOT, sleep, waitUntil, fmt } from './harness.mjs';
 import { ShapedNet } from './shaped-net.mjs';
 import { heavyY4m } from './y4m.mjs';
 
-/** Whether the glue has the Room option `adaptiveBitrate` yet (the chorus controller). */
+/** Whether the chorus controller runs: the glue has the Room option `adaptiveBitrate` and the
+ *  built media module (dist/chorus-media.wasm) has the AbrCore (without it the glue runs the
+ *  room as before: Chromium's own adaptation). */
 export function glueHasAdaptiveBitrate() {
   try {
-    return fs.readFileSync(path.join(ROOT, 'js-glue/room.js'), 'utf8').includes('adaptiveBitrate');
+    return fs.readFileSync(path.join(ROOT, 'js-glue/room.js'), 'utf8').includes('adaptiveBitrate')
+      && fs.readFileSync(path.join(ROOT, 'dist/chorus-media.wasm')).includes('AbrCore');
   } catch {
     return false;
   }
@@ -58,6 +61,19 @@ export async function openRig({ server, room, adaptive, hosts: specs }) {
     throw e;
   }
   return rig;
+}
+
+/** Waits until the page has decoded at least one video frame on `count` connections. (Not the
+ *  harness's waitDecodingFrom: its 5-s "still growing" check fails when a stream starting on a
+ *  narrow shaped link waits for a keyframe; the cases measure continuity themselves.) */
+export async function waitFirstFrames(peer, count, timeout = 45000) {
+  try {
+    await waitUntil(async () => (await peer.videoStats()).filter((r) => r.framesDecoded > 0).length >= count,
+      { timeout, message: `${peer.name}: video decoded from ${count} peer(s)` });
+  } catch (e) {
+    e.message += `\n${await peer.describe()}\nstats: ${fmt(await peer.videoStats().catch(() => null))}`;
+    throw e;
+  }
 }
 
 /** Calls window.abr.sample() in a page every `intervalMs` until stop(); keeps

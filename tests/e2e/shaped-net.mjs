@@ -80,6 +80,12 @@ export class ShapedNet {
     const host = { n, name: name || `h${n}`, ns, ip: `10.78.${n}.2`, gw: `10.78.${n}.1`, routerIf, hostIf: 'eth0' };
     run(['ip', 'netns', 'add', ns]);
     this.hosts.push(host); // from here on cleanup deletes it
+    // No IPv6 in the host: its link-local address would appear a moment after the link comes
+    // up, and Chromium, seeing the network change, aborts the page's loads
+    // (net::ERR_NETWORK_CHANGED).
+    for (const conf of ['all', 'default']) {
+      run(['sysctl', '-q', '-w', `net.ipv6.conf.${conf}.disable_ipv6=1`], { ns });
+    }
     run(['ip', 'link', 'add', routerIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     run(['ip', 'addr', 'add', `${host.gw}/24`, 'dev', routerIf]);
     run(['ip', 'link', 'set', routerIf, 'up']);

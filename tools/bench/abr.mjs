@@ -28,7 +28,7 @@ import { chromiumVersion, writeSection } from './doc.mjs';
 import { startTestServer, sleep } from '../../tests/e2e/harness.mjs';
 import {
   openRig, Sampler, glueHasAdaptiveBitrate, HEAVY, HEAVY_SMALL, sentBytes, windowRates, inbound,
-  meanRate, remoteLoss, between, findNumber,
+  meanRate, remoteLoss, between, findNumber, waitFirstFrames,
 } from '../../tests/e2e/abr-scenario.mjs';
 
 const { values: opt } = parseArgs({
@@ -144,7 +144,7 @@ async function mesh(server, mode, run) {
   const [a, ...others] = rig.peers;
   const sa = new Sampler(a, 500);
   try {
-    for (const p of others) await p.waitDecodingFrom(3, { timeout: 45000 });
+    for (const p of others) await waitFirstFrames(p, 3);
     sa.start();
     await sleep(12000);
     const before = await Promise.all(others.map((p) => p.evaluate(() => window.abr.sample())));
@@ -160,6 +160,7 @@ async function mesh(server, mode, run) {
     return {
       shares, total, util: total / MESH_CAP, minMax: Math.min(...shares) / Math.max(...shares),
       minFps: Math.min(...frames) / ((t1 - t0) / 1000), freezes: freezes.reduce((x, y) => x + y, 0),
+      videoOff: frames.filter((f) => f < (t1 - t0) / 1000).length, // under 1 frame/s of A
     };
   } finally {
     await sa.stop();
@@ -244,6 +245,7 @@ if (!opt['no-mesh']) {
   row('mesh: min / max share of A\'s three connections', num((x) => (x == null ? 'n/a' : x.toFixed(2)), 'mesh', 'minMax'));
   row('mesh: slowest receiver\'s decoded frame rate of A', num((x) => (x == null ? 'n/a' : `${x.toFixed(1)} fps`), 'mesh', 'minFps'));
   row('mesh: freezes of A at B, C, D in 10 s', num((x) => (x == null ? 'n/a' : String(x)), 'mesh', 'freezes'));
+  row('mesh: receivers without A\'s video (< 1 frame/s), of 3', num((x) => (x == null ? 'n/a' : String(x)), 'mesh', 'videoOff'));
 }
 if (HAS_OPTION && MODES.includes('chorus')) {
   const b = med('chorus', 'two', 'budget');
@@ -262,7 +264,8 @@ const perRun = MODES.map((m) => `- ${LABEL[m]}: drop ${results[m].two.map((r) =>
   `>= 90 % ${results[m].two.map((r) => (r.failed ? 'failed' : r.up90Ms == null ? 'never' : secs(r.up90Ms))).join(', ')}; ` +
   `best after recovery ${results[m].two.map((r) => (r.failed ? 'failed' : kbps(r.bestUp))).join(', ')}; ` +
   `steady sent ${results[m].two.map((r) => (r.failed ? 'failed' : kbps(r.steadySent))).join(', ')}` +
-  (opt['no-mesh'] ? '' : `; mesh min/max ${results[m].mesh.map((r) => (r.failed ? 'failed' : r.minMax.toFixed(2))).join(', ')}`)).join('\n');
+  (opt['no-mesh'] ? '' : `; mesh min/max ${results[m].mesh.map((r) => (r.failed ? 'failed' : r.minMax.toFixed(2))).join(', ')}` +
+    `, receivers without A's video ${results[m].mesh.map((r) => (r.failed ? 'failed' : r.videoOff)).join(', ')}`)).join('\n');
 
 log(`\n${table}\n\nper run:\n${perRun}${failures.length ? `\nfailures:\n${failures.join('\n')}` : ''}`);
 log(`(${((Date.now() - started) / 60000).toFixed(1)} min)`);
