@@ -293,7 +293,8 @@ export interface AudioScore {
   /** Share of packets lost over the last sample, 0-1. */
   readonly lossFraction: number;
   readonly jitterMs: number;
-  readonly rttMs: number;
+  /** null until a round-trip time is known. */
+  readonly rttMs: number | null;
 }
 /** The video part of a {@link PeerQuality}: from the decoded size, frame rate and time frozen. */
 export interface VideoScore {
@@ -318,8 +319,8 @@ export interface PeerStats {
   readonly path: string;
   readonly sendKbps: number;
   readonly receiveKbps: number;
-  /** Its quality score (0-5), as in {@link Peer.quality}. */
-  readonly quality: number;
+  /** Its quality score (0-5) now (the `quality` event only follows moves of 0.5); null before one is known. */
+  readonly quality: number | null;
   /** Whether our video to it is on (the controller turns it off before audio suffers). */
   readonly videoSending: boolean;
 }
@@ -329,10 +330,13 @@ export interface RoomStats {
     /** What the controller allows this client to send in all (kbit/s). */
     readonly budgetKbps: number;
     readonly sentKbps: number;
-    readonly lossFraction: number;
-    readonly rttMs: number;
+    /** The worst loss our receivers report (0-1); null before any report. */
+    readonly lossFraction: number | null;
+    /** The longest round-trip time (ms); null before any is known. */
+    readonly rttMs: number | null;
   };
-  readonly downlink: { readonly receivedKbps: number; readonly lossFraction: number };
+  /** What we receive in all; lossFraction null before any packet. */
+  readonly downlink: { readonly receivedKbps: number; readonly lossFraction: number | null };
   /** By peer id. */
   readonly peers: { readonly [peerId: string]: PeerStats };
 }
