@@ -14,10 +14,10 @@ import { heavyY4m } from './y4m.mjs';
 /** Whether the chorus controller runs: the glue has the Room option `adaptiveBitrate` and the
  *  built media module (dist/chorus-media.wasm) has the AbrCore (without it the glue runs the
  *  room as before: Chromium's own adaptation). */
-export function glueHasAdaptiveBitrate() {
+export function glueHasAdaptiveBitrate({ glue = path.join(ROOT, 'js-glue'), dist = path.join(ROOT, 'dist') } = {}) {
   try {
-    return fs.readFileSync(path.join(ROOT, 'js-glue/room.js'), 'utf8').includes('adaptiveBitrate')
-      && fs.readFileSync(path.join(ROOT, 'dist/chorus-media.wasm')).includes('AbrCore');
+    return fs.readFileSync(path.join(glue, 'room.js'), 'utf8').includes('adaptiveBitrate')
+      && fs.readFileSync(path.join(dist, 'chorus-media.wasm')).includes('AbrCore');
   } catch {
     return false;
   }
@@ -32,11 +32,14 @@ export const HEAVY_SMALL = { width: 640, height: 360, fps: 30, seconds: 2, noise
  * @param {{origin: string}} o.server   the signaling server (on 10.77.0.1)
  * @param {string} o.room
  * @param {boolean|undefined} o.adaptive  Room option adaptiveBitrate (undefined: not passed)
+ * @param {Array<{prefix: string, dir: string}>} [o.serve]  more folders the pages get from disk
+ *   (e.g. a snapshot of js-glue/ and dist/ at /js-glue/ and /dist/, so that a rebuild of dist
+ *   during a long bench does not change what runs)
  * @param {Array<{name: string, heavy?: object, w?: number, h?: number, fps?: number,
  *                audio?: boolean, shape?: object}>} o.hosts
  * Returns { net, hosts, peers, close() }; peers[i].id is the peer id.
  */
-export async function openRig({ server, room, adaptive, hosts: specs }) {
+export async function openRig({ server, room, adaptive, hosts: specs, serve = [] }) {
   const net = new ShapedNet();
   const rig = { net, hosts: [], peers: [], close: () => net.cleanup() };
   try {
@@ -45,6 +48,7 @@ export async function openRig({ server, room, adaptive, hosts: specs }) {
       if (spec.shape) net.shape(host, spec.shape);
       const y4m = spec.heavy ? heavyY4m(spec.heavy) : undefined;
       const env = await net.hostEnv(host, { origin: server.origin, y4m });
+      for (const { prefix, dir } of serve) env.serveFromDisk(prefix, dir);
       rig.hosts.push(host);
       const query = {
         w: spec.w ?? spec.heavy?.width ?? 320, h: spec.h ?? spec.heavy?.height ?? 240,

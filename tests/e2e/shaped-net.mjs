@@ -45,9 +45,11 @@ function hookExit() {
   exitHooked = true;
   process.on('exit', () => { for (const n of live) n.cleanupSync(); });
   for (const sig of ['SIGINT', 'SIGTERM']) {
+    // Exit here: Playwright has its own SIGINT/SIGTERM listeners (they close the browsers but
+    // do not end the process), so re-raising the signal would not stop a bench.
     process.once(sig, () => {
       for (const n of live) n.cleanupSync();
-      process.kill(process.pid, sig);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
 }

@@ -18,14 +18,18 @@
 //      (after 12 s to settle), min/max share, total against the link, frames of A decoded.
 // A samples every 250 ms, the others every 500 ms.
 //
-//   bash tools/netns-run.sh node tools/bench/abr.mjs [--runs 3] [--write] [--modes chorus,chromium]
+//   bash tools/netns-run.sh node tools/bench/abr.mjs [--runs 3] [--write] [--modes chorus,chromium] [--no-mesh]
+//     [--steady 15] [--hold 20]   (seconds of the 3 Mbit/s phase, and of each later phase)
 //
 // Until the glue has the option, only the baseline runs (the plain Room: Chromium alone).
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { chromiumVersion, writeSection } from './doc.mjs';
-import { startTestServer, sleep } from '../../tests/e2e/harness.mjs';
+import { startTestServer, sleep, ROOT } from '../../tests/e2e/harness.mjs';
 import {
   openRig, Sampler, glueHasAdaptiveBitrate, HEAVY, HEAVY_SMALL, sentBytes, windowRates, inbound,
   meanRate, remoteLoss, between, findNumber, waitFirstFrames,
@@ -38,7 +42,6 @@ const { values: opt } = parseArgs({
     modes: { type: 'string' },
     steady: { type: 'string', default: '15' },
     hold: { type: 'string', default: '20' },
-    mesh: { type: 'boolean', default: true },
     'no-mesh': { type: 'boolean', default: false },
   },
 });
@@ -48,13 +51,22 @@ const HOLD = Number(opt.hold) * 1000;
 const HIGH = 3000;
 const LOW = 500;
 const MESH_CAP = 1200;
-const HAS_OPTION = glueHasAdaptiveBitrate();
+// What the pages run: a copy of js-glue/ and dist/ taken now, served at /js-glue/ and /dist/
+// (others may rebuild dist/ while this runs; a half-written module would spoil a run).
+const SNAP = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-bench-abr-'));
+fs.cpSync(path.join(ROOT, 'js-glue'), path.join(SNAP, 'js-glue'), { recursive: true });
+fs.cpSync(path.join(ROOT, 'dist'), path.join(SNAP, 'dist'), { recursive: true });
+process.on('exit', () => fs.rmSync(SNAP, { recursive: true, force: true }));
+const SERVE = [{ prefix: '/js-glue/', dir: path.join(SNAP, 'js-glue') }, { prefix: '/dist/', dir: path.join(SNAP, 'dist') }];
+const DIST_TIME = fs.statSync(path.join(ROOT, 'dist/chorus-media.wasm')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+const HAS_OPTION = glueHasAdaptiveBitrate({ glue: path.join(SNAP, 'js-glue'), dist: path.join(SNAP, 'dist') });
 const MODES = (opt.modes ? opt.modes.split(',') : HAS_OPTION ? ['chorus', 'chromium'] : ['chromium']);
 if (!HAS_OPTION && MODES.includes('chorus')) throw new Error('the glue has no adaptiveBitrate option yet: only --modes chromium');
 const adaptiveOf = (mode) => (!HAS_OPTION ? undefined : mode === 'chorus');
 const LABEL = { chorus: 'chorus (adaptiveBitrate: true)', chromium: HAS_OPTION ? 'Chromium alone (adaptiveBitrate: false)' : 'Chromium alone (the Room as it is, no adaptiveBitrate option yet)' };
 const log = (...a) => console.log(...a);
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+const glueDirty = execFileSync('git', ['status', '--porcelain', '--', 'js-glue'], { encoding: 'utf8' }).trim() !== '';
 if (!process.env.CHORUS_NETNS) throw new Error('run inside tools/netns-run.sh (the peers need their own namespaces)');
 
 const median = (xs) => {
@@ -64,7 +76,7 @@ const median = (xs) => {
 
 async function twoPeers(server, mode, run) {
   const rig = await openRig({
-    server, room: `bench-abr-${process.pid}-${mode}-${run}`, adaptive: adaptiveOf(mode),
+    server, room: `bench-abr-${process.pid}-${mode}-${run}`, adaptive: adaptiveOf(mode), serve: SERVE,
     hosts: [
       { name: 'A', heavy: HEAVY, shape: { rateKbit: HIGH } },
       { name: 'B', w: 320, h: 240, fps: 15 },
@@ -113,6 +125,9 @@ async function twoPeers(server, mode, run) {
     const bestUp = Math.max(0, ...rates.filter((x) => x.wall > tUp).map((x) => x.kbps));
     const b1 = inbound(sb.samples.at(-1), a.id);
     const last = sa.samples.at(-1);
+    if (mode === 'chorus' && !findNumber(last?.roomStats, /budget/i)) {
+      throw new Error('the controller did not run (room.stats has no uplink budget)');
+    }
     const res = {
       steadySent: sent, steadyRecv: recv, steadyUtilSent: sent / HIGH, steadyUtilRecv: recv / HIGH,
       steadyLoss, steadyWidth,
@@ -133,7 +148,7 @@ async function twoPeers(server, mode, run) {
 
 async function mesh(server, mode, run) {
   const rig = await openRig({
-    server, room: `bench-abr-mesh-${process.pid}-${mode}-${run}`, adaptive: adaptiveOf(mode),
+    server, room: `bench-abr-mesh-${process.pid}-${mode}-${run}`, adaptive: adaptiveOf(mode), serve: SERVE,
     hosts: [
       { name: 'A', heavy: HEAVY_SMALL, shape: { rateKbit: MESH_CAP } },
       { name: 'B', w: 320, h: 240, fps: 15, audio: false },
@@ -274,7 +289,7 @@ if (opt.write) {
   const section = `<!-- abr-real:begin (written by tools/bench/abr.mjs) -->
 ## Bitrate: shaped link in Chromium (chorus vs Chromium alone)
 
-\`bash tools/netns-run.sh node tools/bench/abr.mjs --runs ${RUNS} --write\` — commit ${commit}, ${chromiumVersion()},
+\`bash tools/netns-run.sh node tools/bench/abr.mjs --runs ${RUNS} --write\` — commit ${commit}${glueDirty ? ' (js-glue/ with uncommitted changes)' : ''} (dist/ built ${DIST_TIME} UTC), ${chromiumVersion()},
 2 shared cores, ${new Date().toISOString().slice(0, 10)}. Medians of ${RUNS} run(s); each run drives every mode
 one after the other on the same link schedule${MODES.length === 2 ? ' (order alternating between runs)' : ''}.
 ${HAS_OPTION ? '' : '\n**Baseline only:** the glue has no `adaptiveBitrate` option yet, so only the Room as it is (Chromium\'s own adaptation) was measured.\n'}
