@@ -101,3 +101,61 @@ test('sampleConnection reads the pc once (an RTCStatsReport is a Map)', async ()
   assert.equal(calls, 1);
   assert.deepEqual(c, connectionFromStats(mesh.stats, { id: 'b', path: 'mesh', peerOfMid: () => 'b' }));
 });
+
+// The whole loop without a browser: Bitrate samples a stand-in pc (the recorded report, its
+// counters growing), the real AbrCore from dist/ decides, and Bitrate executes on the sender.
+const media = await import('../../dist/chorus-media.mjs').then(({ default: create }) => create(), () => null);
+
+test('Bitrate: samples go to the AbrCore, its set-sender-parameters reach the sender; control: false sets nothing',
+  { skip: typeof media?.AbrCore !== 'function' && 'dist/chorus-media has no AbrCore' }, async () => {
+    const { Bitrate } = await import('../../js-glue/bitrate.js');
+    const COUNTERS = ['bytesSent', 'bytesReceived', 'packetsSent', 'packetsReceived', 'framesDecoded'];
+    const run = async (control) => {
+      const calls = [];
+      const seen = { stats: [], quality: [], warnings: [] };
+      const params = { transactionId: 't', encodings: [{ active: true }] };
+      const sender = {
+        getParameters: () => structuredClone(params),
+        setParameters: async (p) => { calls.push(structuredClone(p.encodings)); params.encodings = p.encodings; },
+      };
+      let k = 0;
+      const pc = {
+        connectionState: 'connected',
+        getStats: async () => {
+          k++;
+          return new Map(mesh.stats.map((s) => {
+            const r = { ...s };
+            for (const c of COUNTERS) if (typeof r[c] === 'number') r[c] = Math.round(r[c] * (1 + k * 0.2));
+            return [r.id, r];
+          }));
+        },
+        getTransceivers: () => [{ mid: '1', stopped: false, sender }],
+      };
+      const id = mesh.remotePeer;
+      const bitrate = new Bitrate({
+        connections: () => [{ id, path: 'mesh', pc, peerOfMid: () => id }],
+        peerConnection: (c) => (c === id ? pc : null),
+        setLayer: () => assert.fail('no SFU here'),
+        sendLayers: () => assert.fail('no SFU here'),
+        onQuality: (ev) => seen.quality.push(ev),
+        onStats: (s) => seen.stats.push(s),
+        onWarning: (w) => seen.warnings.push(w),
+      }, { control });
+      bitrate.input({ type: 'view-size', peer: id, width: 320, height: 240 }); // queued until the core runs
+      bitrate.start();
+      const deadline = Date.now() + 8000;
+      while (seen.stats.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 50)); // the setParameters chain
+      bitrate.stop();
+      return { calls, seen };
+    };
+    const [on, off] = await Promise.all([run(true), run(false)]);
+    for (const { seen } of [on, off]) {
+      assert.ok(seen.stats.length >= 2, 'a stats event per sample after the first');
+      assert.ok(seen.stats.at(-1).peers[mesh.remotePeer].receiveKbps > 0);
+      assert.equal(seen.quality[0]?.peer, mesh.remotePeer);
+      assert.deepEqual(seen.warnings, []);
+    }
+    assert.ok(on.calls.length > 0 && on.calls[0][0].maxBitrate > 0, `setParameters with a maxBitrate: ${JSON.stringify(on.calls)}`);
+    assert.deepEqual(off.calls, [], 'control: false leaves the sender alone');
+  });
