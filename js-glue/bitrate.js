@@ -89,8 +89,7 @@ export class Bitrate {
       }
       return;
     }
-    this.#core.handle(JSON.stringify(input), now());
-    this.#drain();
+    this.#handle(input, now());
   }
 
   /** The room is left: no more samples; the core is freed. */
@@ -110,14 +109,22 @@ export class Bitrate {
     try {
       const conns = this.#host.connections().filter(({ pc }) => pc.connectionState === 'connected');
       if (conns.length === 0) return;
+      // The core takes rates over the time between samples: the time the stats were asked
+      // for, not when a busy page got round to the answer (that wait varies by 100s of ms).
+      const at = now();
       const connections = await Promise.all(conns.map(({ pc, id, path, peerOfMid }) =>
         sampleConnection(pc, { id, path, peerOfMid })));
-      if (this.#core) this.input({ type: 'stats-sample', connections });
+      if (this.#core) this.#handle({ type: 'stats-sample', connections }, at);
     } catch (err) {
       console.warn('chorus: stats sample failed', err);
     } finally {
       this.#sampling = false;
     }
+  }
+
+  #handle(input, nowMs) {
+    this.#core.handle(JSON.stringify(input), nowMs);
+    this.#drain();
   }
 
   #drain() {
