@@ -4,6 +4,12 @@
 // are left out. The only work done here is joining rows the core cannot join itself: the
 // selected candidate pair, each encoding's media-source, each remote-inbound-rtp's
 // outbound-rtp, and whose media each inbound-rtp carries.
+//
+// One value is not the report's: a video encoding's `sourceFramesPerSecond` is the capture
+// rate of the track it sends (track.getSettings().frameRate) when there is one. Chromium's
+// media-source row counts the frames that reach that sender after its maxFramerate (measured,
+// Chromium 156: capped at 4, the media-source said 4 of the camera's 15), so a controller that
+// sizes maxFramerate by it could only ever lower it.
 
 const PAIR_FIELDS = ['availableOutgoingBitrate', 'currentRoundTripTime', 'bytesSent', 'bytesReceived'];
 const OUTBOUND_FIELDS = ['bytesSent', 'packetsSent', 'framesPerSecond', 'frameWidth', 'frameHeight',
@@ -20,14 +26,25 @@ const INBOUND_FIELDS = ['bytesReceived', 'packetsReceived', 'packetsLost', 'jitt
  *   null or undefined for the AudioBridge mix, which then has no `peer`)
  */
 export async function sampleConnection(pc, o) {
-  return connectionFromStats(await pc.getStats(), o);
+  const report = await pc.getStats();
+  return connectionFromStats(report, { ...o, capture: captureSettings(pc) });
+}
+
+/** mid -> the sent video track's settings ({frameRate, width, height}), for senders with one. */
+function captureSettings(pc) {
+  const capture = new Map();
+  for (const t of pc.getTransceivers?.() ?? []) {
+    const track = t.sender?.track;
+    if (t.mid != null && track?.kind === 'video' && track.readyState === 'live') capture.set(String(t.mid), track.getSettings?.() ?? {});
+  }
+  return capture;
 }
 
 /**
  * The pure half of sampleConnection: `report` is an RTCStatsReport, a Map of them, or an array
- * of stats objects (a recorded report).
+ * of stats objects (a recorded report); `capture`: mid -> the sent track's getSettings().
  */
-export function connectionFromStats(report, { id, path, peerOfMid = () => undefined }) {
+export function connectionFromStats(report, { id, path, peerOfMid = () => undefined, capture = new Map() }) {
   const rows = Array.isArray(report) ? report : [...report.values()];
   const byId = new Map(rows.map((s) => [s.id, s]));
   const conn = { id, path, outbound: [], remoteInbound: [], inbound: [] };
@@ -39,10 +56,11 @@ export function connectionFromStats(report, { id, path, peerOfMid = () => undefi
     if (s.type === 'outbound-rtp' && s.mid !== undefined) {
       const out = { mid: s.mid, kind: s.kind, ...ridOf(s), ...pick(s, OUTBOUND_FIELDS) };
       const source = s.mediaSourceId ? byId.get(s.mediaSourceId) : undefined;
-      if (source && s.kind === 'video') {
-        copy(out, 'sourceWidth', source.width);
-        copy(out, 'sourceHeight', source.height);
-        copy(out, 'sourceFramesPerSecond', source.framesPerSecond);
+      if (s.kind === 'video') {
+        const settings = capture.get(String(s.mid));
+        copy(out, 'sourceWidth', source?.width ?? settings?.width);
+        copy(out, 'sourceHeight', source?.height ?? settings?.height);
+        copy(out, 'sourceFramesPerSecond', settings?.frameRate ?? source?.framesPerSecond);
       }
       conn.outbound.push(out);
     } else if (s.type === 'remote-inbound-rtp') {

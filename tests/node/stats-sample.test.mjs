@@ -94,6 +94,20 @@ test('pair: a nominated succeeded pair without transport; simulcast rids; rows w
   assert.ok(!('pair' in connectionFromStats([], { id: 'x', path: 'mesh' })));
 });
 
+test("the capture rate of the sent track wins over the media-source's (Chromium counts it after maxFramerate)", async () => {
+  const track = { kind: 'video', readyState: 'live', getSettings: () => ({ frameRate: 30, width: 640, height: 480 }) };
+  const pc = {
+    getStats: async () => mesh.stats,
+    getTransceivers: () => [{ mid: '1', sender: { track } }, { mid: '0', sender: { track: null } }],
+  };
+  const c = await sampleConnection(pc, { id: 'b', path: 'mesh' });
+  const video = c.outbound.find((o) => o.kind === 'video');
+  assert.equal(video.sourceFramesPerSecond, 30);
+  // The size stays the media-source's (the frames as captured).
+  assert.equal(video.sourceWidth, 320);
+  assert.equal(video.sourceHeight, 240);
+});
+
 test('sampleConnection reads the pc once (an RTCStatsReport is a Map)', async () => {
   let calls = 0;
   const pc = { getStats: async () => { calls++; return new Map(mesh.stats.map((s) => [s.id, s])); } };
