@@ -107,8 +107,8 @@ export class Bitrate {
     if (this.#sampling) return; // a getStats() still running (a busy page): skip this beat
     this.#sampling = true;
     try {
+      // None connected (the last peer left): an empty sample, so room.stats says so.
       const conns = this.#host.connections().filter(({ pc }) => pc.connectionState === 'connected');
-      if (conns.length === 0) return;
       // The core takes rates over the time between samples: the time the stats were asked
       // for, not when a busy page got round to the answer (that wait varies by 100s of ms).
       const at = now();

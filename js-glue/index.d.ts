@@ -712,8 +712,9 @@ export class Room extends EventTarget {
   /**
    * The simulcast layer to receive of `peer`'s video while it comes from the media server
    * (sfu). Kept for the peer's lifetime: asked while on the mesh, it applies once the video
-   * comes from the server. A `layer` event follows when the server switched. Also the bitrate
-   * controller's cap for that peer; `null` lets the controller choose again.
+   * comes from the server. A `layer` event follows when the server switched. The bitrate
+   * controller keeps this choice whatever the view size and downlink say; `null` lets it choose
+   * again.
    * @throws {TypeError} for a quality other than `low`, `medium`, `high`, null, or no peer.
    */
   setVideoQuality(peer: string | Peer, quality: VideoQuality | null): void;

@@ -51,7 +51,8 @@ export class Room extends EventTarget {
   #layers = new Map();   // peer id -> the video quality the app asked for
   #onPageHide = () => this.leave();
   #uplink = null; // UplinkSampler, from the first welcome on
-  #bitrate;       // Bitrate: the AbrCore, started once there is a peer and local media
+  #bitrate;       // Bitrate: the AbrCore, started once there is a peer and media
+  #receivesMedia = false;  // a remote track arrived
   #views;         // ViewSizes: the app's video elements (attachView)
   #stats = null;  // the AbrCore's latest `stats`
 
@@ -131,7 +132,11 @@ export class Room extends EventTarget {
     this.#iceTransportPolicy = opts.iceTransportPolicy ?? 'all';
     this.#tracks = new TrackSwitch({
       peer: (id) => this.peers.get(id) ?? null,
-      onTrack: (peer, track, streams) => this.#emit('track', { peer, track, streams }),
+      onTrack: (peer, track, streams) => {
+        this.#receivesMedia = true;
+        this.#maybeStartBitrate();
+        this.#emit('track', { peer, track, streams });
+      },
       onMix: (track) => this.#emit('mix', { stream: this.#tracks.mixStream, track }),
       onPath: (peer, path) => {
         peer.mediaPath = path;
@@ -262,8 +267,9 @@ export class Room extends EventTarget {
   /**
    * The video quality to receive from `peer` over the media server (sfu with simulcast):
    * `low`, `medium` or `high`. Kept for when the peer's video comes from the server; on the
-   * mesh it changes nothing (`layer` events say what the server sends). It is also the bitrate
-   * controller's cap for that peer; `null` gives the choice back to the controller.
+   * mesh it changes nothing (`layer` events say what the server sends). The bitrate controller
+   * keeps this choice whatever the view size and the downlink say; `null` gives the choice back
+   * to it.
    */
   setVideoQuality(peer, quality) {
     const peerId = typeof peer === 'string' ? peer : peer?.id;
@@ -614,10 +620,14 @@ export class Room extends EventTarget {
 
   // --- bitrate and quality (bitrate.js) ---
 
-  /** The AbrCore starts (its module loads) once there is a peer and local media to send. */
+  /**
+   * The AbrCore starts (its module loads) once there is a peer and media: ours to send, or a
+   * peer's track received (a viewer without a camera still has layers to pick and quality to
+   * show). A data-only room never loads it.
+   */
   #maybeStartBitrate() {
     if (this.#state === 'left' || this.#mediaPending || this.peers.size === 0) return;
-    if (this.localStream.getTracks().length === 0) return;
+    if (this.localStream.getTracks().length === 0 && !this.#receivesMedia) return;
     this.#bitrate.start();
   }
 

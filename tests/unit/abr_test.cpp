@@ -347,8 +347,28 @@ TEST_CASE("a subscription takes the layer its view needs, and less when the down
   receive(25);
   w.tick(0);
   CHECK(w.named("action", "set-layer").back()["layer"] == "m");
-  // The app's cap holds whatever the view says.
-  w.core.handle({{"type", "layer-preference"}, {"peer", "p2"}, {"layer", "l"}}, w.now);
+  // Freezes: one alone (a busy page), or right after a switch (the new layer's keyframe), does
+  // not step down; two samples running, past the switch, do.
+  for (int i = 0; i < 5; ++i) {
+    w.conns[0].freezes += 1;
+    receive(0);
+    w.tick(0);
+  }
+  CHECK(w.named("action", "set-layer").back()["layer"] == "l");
+  const auto switches = w.named("action", "set-layer").size();
+  w.conns[0].freezes += 1;
+  receive(0);
+  w.tick(0);
+  receive(0);
+  w.tick(0);
+  CHECK(w.named("action", "set-layer").size() == switches);
+  // The app's choice stands, whatever the view and the downlink say; null gives it back.
+  w.core.handle({{"type", "layer-preference"}, {"peer", "p2"}, {"layer", "h"}}, w.now);
+  receive(0);
+  w.tick(0);
+  CHECK(w.named("action", "set-layer").back()["layer"] == "h");
+  CHECK(w.named("action", "send-layers").back()["layer"] == "h");
+  w.core.handle({{"type", "layer-preference"}, {"peer", "p2"}, {"layer", nullptr}}, w.now);
   receive(0);
   w.tick(0);
   CHECK(w.named("action", "set-layer").back()["layer"] == "l");
@@ -466,14 +486,22 @@ TEST_CASE("uplink budget: back off on loss, hold, then probe", "[abr]") {
   b.update(s, 4500);
   CHECK(b.trend() == UplinkBudget::Trend::Probing);
   CHECK(b.budget_bps() == 1.5e6);  // caught up with the browser's estimate
-  // A standing queue: back off without loss.
+  // One RTT jump (a busy machine) is not a queue; nor is a long RTT while we send little.
   s.rtt_ms = 250;
   b.update(s, 5500);
+  CHECK(b.trend() != UplinkBudget::Trend::Backoff);
+  b.update(s, 6500);
+  CHECK(b.trend() != UplinkBudget::Trend::Backoff);  // 1 Mbit/s of a 1.5 budget
+  // A standing queue while we fill the budget: back off without loss.
+  s.sent_bps = 1.4e6;
+  b.update(s, 7500);
+  CHECK(b.trend() != UplinkBudget::Trend::Backoff);
+  b.update(s, 8500);
   CHECK(b.trend() == UplinkBudget::Trend::Backoff);
-  CHECK(b.budget_bps() < 1e6);
+  CHECK(b.budget_bps() < 1.4e6);
   // Nothing measured: hold.
   const double held = b.budget_bps();
   UplinkSample none;
-  b.update(none, 9000);
+  b.update(none, 9500);
   CHECK(b.budget_bps() == held);
 }

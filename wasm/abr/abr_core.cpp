@@ -352,7 +352,7 @@ bool AbrCore::video_allowed(VideoSender& s, double connection_bps, double now_ms
       // Turned off again soon after a restore: the link did not carry it; wait longer next
       // time (the budget can only learn by trying).
       const bool soon = s.restored_at && now_ms - *s.restored_at < 2 * config_.restore_hold_ms;
-      s.restore_hold_ms = soon ? std::min(s.restore_hold_ms * 2, 12 * config_.restore_hold_ms)
+      s.restore_hold_ms = soon ? std::min(s.restore_hold_ms * 2, 4 * config_.restore_hold_ms)
                                : config_.restore_hold_ms;
     }
   } else if (connection_bps >= config_.restore_video_bps) {
@@ -472,8 +472,15 @@ void AbrCore::decide_publish_video(const Measured& m, VideoSender& s, double sha
 void AbrCore::decide_subscriptions(const std::vector<Measured>& all, double now_ms) {
   for (const Measured& m : all) {
     if (m.c->path != Path::Subscribe) continue;
+    // A freeze right after a layer switch is the switch itself (the new layer waits for its
+    // keyframe), not the downlink: it must not pay for the next step down.
     bool froze = false;
-    for (const auto& in : m.inbound) froze = froze || (in.kind == "video" && in.new_freeze);
+    for (const auto& in : m.inbound) {
+      if (in.kind != "video" || !in.new_freeze) continue;
+      auto sub = subscriptions_.find(in.peer);
+      const bool switching = sub != subscriptions_.end() && now_ms - sub->second.changed_ms < kSwitchSettleMs;
+      froze = froze || !switching;
+    }
     const double packets = m.received_packets + m.lost_packets;
     downlink_.update(packets > 0 ? m.lost_packets / packets : 0, froze, now_ms);
     for (const auto& in : m.inbound) {
@@ -484,11 +491,13 @@ void AbrCore::decide_subscriptions(const std::vector<Measured>& all, double now_
       static constexpr double kDown[] = {4, 2, 1};
       if (in.height && *in.height > 0) sub.full_height = *in.height * kDown[static_cast<int>(sub.layer)];
       const PeerState* p = peer_state(in.peer);
+      // The app's choice (setVideoQuality) stands as it is; else the view and the downlink.
       Layer want = layer_for_view(p && p->view_height ? p->view_height : std::nullopt, sub.full_height);
       want = std::min(want, downlink_.ceiling());
-      if (p && p->preference) want = std::min(want, *p->preference);
+      if (p && p->preference) want = *p->preference;
       if (want == sub.layer) continue;
       sub.layer = want;
+      sub.changed_ms = now_ms;
       emit({{"action", "set-layer"}, {"peer", in.peer}, {"layer", to_string(want)}});
       emit({{"action", "send-layers"}, {"to", in.peer}, {"layer", to_string(want)}});
     }

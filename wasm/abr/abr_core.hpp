@@ -45,6 +45,9 @@ struct AbrConfig {
 };
 
 inline constexpr std::size_t kMaxPeers = 256;
+// A layer switch makes the receiver wait for the new layer's keyframe: freezes this soon after
+// one are the switch's, not the downlink's.
+inline constexpr double kSwitchSettleMs = 4000;
 
 class AbrCore {
  public:
@@ -74,10 +77,11 @@ class AbrCore {
   struct Subscription {
     Layer layer = Layer::H;       // what the MediaCore was last told (its default: h)
     double full_height = 720;
+    double changed_ms = -1e12;
   };
   struct PeerState {
     std::optional<double> view_height;   // device px; 0: not shown
-    std::optional<Layer> preference;     // the app's cap
+    std::optional<Layer> preference;     // the app's choice (setVideoQuality): pinned
     Layer wants_from_us = Layer::H;      // what this peer watches of our simulcast
     std::optional<double> quality_emitted;
   };

@@ -54,8 +54,12 @@ void DownlinkCeiling::update(double loss_fraction, bool froze, double now_ms) {
     started_ = true;
     clean_since_ = now_ms;
   }
-  if (loss_fraction > 0.05 || froze) {
+  const bool freezing = froze && froze_before_;
+  froze_before_ = froze;
+  if (loss_fraction > 0.05 || freezing) {
     if (ceiling_ != Layer::L) ceiling_ = static_cast<Layer>(static_cast<int>(ceiling_) - 1);
+    clean_since_ = now_ms;
+  } else if (froze) {
     clean_since_ = now_ms;
   } else if (now_ms - clean_since_ >= clean_ms_) {
     if (ceiling_ != Layer::H) ceiling_ = static_cast<Layer>(static_cast<int>(ceiling_) + 1);

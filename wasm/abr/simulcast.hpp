@@ -37,8 +37,9 @@ std::array<LayerPlan, 3> plan_simulcast(double video_bps, std::array<bool, 3> wa
 // publisher's top layer's height (720 if not known yet). No view size: H (the default layer).
 Layer layer_for_view(std::optional<double> view_height, double full_height);
 
-// How far down the downlink pushes every subscription. One step down on a bad sample (inbound
-// loss above 5 %, or a new freeze), one step up after `clean_ms` of clean samples.
+// How far down the downlink pushes every subscription. One step down on inbound loss above 5 %
+// or on freezes in two samples running (one freeze is as likely a busy page), one step up after
+// `clean_ms` of clean samples.
 class DownlinkCeiling {
  public:
   explicit DownlinkCeiling(double clean_ms = 10000) : clean_ms_(clean_ms) {}
@@ -50,6 +51,7 @@ class DownlinkCeiling {
   Layer ceiling_ = Layer::H;
   double clean_since_ = 0;
   bool started_ = false;
+  bool froze_before_ = false;
 };
 
 }  // namespace chorus::abr

@@ -22,13 +22,11 @@ void UplinkBudget::update(const UplinkSample& s, double now_ms) {
 
   // Queueing delay: the RTT above its minimum over the last 30 s.
   std::optional<double> queue;
-  bool rising = false;
   if (s.rtt_ms) {
     while (!rtts_.empty() && now_ms - rtts_.front().first > config_.min_rtt_window_ms) rtts_.pop_front();
     rtts_.emplace_back(now_ms, *s.rtt_ms);
     if (rtts_.size() > 256) rtts_.pop_front();  // samples come about once a second
     queue = *s.rtt_ms - *min_rtt(now_ms);
-    rising = queue_ms_ && *queue > *queue_ms_ + 5;
   }
   const std::optional<double> queue_before = queue_ms_;
   queue_ms_ = queue;
@@ -37,7 +35,9 @@ void UplinkBudget::update(const UplinkSample& s, double now_ms) {
   const double sent = *s.sent_bps;
   const double loss = s.loss_fraction.value_or(0);
   const bool lossy = loss > config_.loss_backoff;
-  const bool queued = queue && ((*queue > config_.queue_ms && rising) || *queue > config_.standing_queue_ms);
+  queued_samples_ = queue && *queue > config_.standing_queue_ms && sent >= config_.queue_fill * budget_
+                        ? queued_samples_ + 1 : 0;
+  const bool queued = queued_samples_ >= 2;
 
   if (lossy || queued) {
     // What the link carried: what we sent, less what was lost, less what went into the queue

@@ -2,9 +2,10 @@
 // SFU publisher), from what a sample says about it. The browser's congestion control (GCC)
 // estimates each connection alone; in a mesh they compete for the same bottleneck, so their
 // estimates add up to more than it carries. This estimate is for the link as a whole:
-//   - back off when the link shows loss above 10 % or a queue building up (RTT above its
-//     recent minimum and rising): to what got through, less the queue's growth, but at most
-//     by half per sample (an outage is not a reason to start from nothing);
+//   - back off when the link shows loss above 10 % or a standing queue (RTT 150 ms above its
+//     recent minimum twice in a row while we fill the budget): to what got through, less the
+//     queue's growth, but at most by half per sample (an outage is no reason to start from
+//     nothing);
 //   - hold for a while after a back-off, then catch up at once with the largest single
 //     connection's estimate, and probe gently (8 % a sample) while the link is clean;
 //   - never above the sum of the browser's estimates (plus what video-off connections need
@@ -22,8 +23,11 @@ struct UplinkConfig {
   double max_bps = 20'000'000;
   double loss_backoff = 0.10;        // loss above this: congested
   double clean_loss = 0.02;          // loss below this (and no queue): clean
-  double queue_ms = 40;              // RTT this far above its minimum, and rising: a queue
-  double standing_queue_ms = 150;    // this far above: a queue, rising or not
+  // RTT this far above its minimum in two samples running, while we send most of the budget:
+  // a queue we are filling. A single jump is not one (a busy machine delays its answers; the
+  // browser's own delay-based estimator, which bounds the budget, watches the fine trend).
+  double standing_queue_ms = 150;
+  double queue_fill = 0.7;  // "most of the budget"
   double hold_ms = 2000;             // no probing this long after a back-off
   double max_cut = 0.5;              // one sample never cuts the budget below this share
   double probe_gain = 1.08;          // per clean sample, beyond what the browser estimates
@@ -76,6 +80,7 @@ class UplinkBudget {
   double hold_until_ = 0;
   std::deque<std::pair<double, double>> rtts_;  // (time, rtt) within min_rtt_window_ms
   std::optional<double> queue_ms_;
+  int queued_samples_ = 0;
 };
 
 }  // namespace chorus::abr
