@@ -184,6 +184,7 @@ async function mesh(server, mode, run) {
 }
 
 const results = Object.fromEntries(MODES.map((m) => [m, { two: [], mesh: [] }]));
+const loads = [os.loadavg()[0]]; // the machine is shared: its load is part of the result
 const server = await startTestServer();
 const started = Date.now();
 try {
@@ -191,6 +192,7 @@ try {
     // Alternate the order, so neither mode always runs on a warmer (or busier) machine.
     const order = run % 2 ? MODES : [...MODES].reverse();
     for (const mode of order) {
+      loads.push(os.loadavg()[0]);
       log(`run ${run}/${RUNS} ${mode}: two peers`);
       try {
         const r = await twoPeers(server, mode, run);
@@ -290,7 +292,7 @@ if (opt.write) {
 ## Bitrate: shaped link in Chromium (chorus vs Chromium alone)
 
 \`bash tools/netns-run.sh node tools/bench/abr.mjs --runs ${RUNS} --write\` — commit ${commit}${glueDirty ? ' (js-glue/ with uncommitted changes)' : ''} (dist/ built ${DIST_TIME} UTC), ${chromiumVersion()},
-2 shared cores, ${new Date().toISOString().slice(0, 10)}. Medians of ${RUNS} run(s); each run drives every mode
+2 shared cores (1-min load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} during the run), ${new Date().toISOString().slice(0, 10)}. Medians of ${RUNS} run(s); each run drives every mode
 one after the other on the same link schedule${MODES.length === 2 ? ' (order alternating between runs)' : ''}.
 ${HAS_OPTION ? '' : '\n**Baseline only:** the glue has no `adaptiveBitrate` option yet, so only the Room as it is (Chromium\'s own adaptation) was measured.\n'}
 Setup: every peer in its own network namespace with its own Chromium, joined to the test namespace by a
