@@ -39,8 +39,11 @@ export class UplinkSampler {
 }
 
 // The selected candidate pair's availableOutgoingBitrate (bps -> kbit/s) and the worst
-// qualityLimitationReason of the connection's video senders.
+// qualityLimitationReason of the connection's video senders that send: a sender paused for the
+// media server (no track) keeps reporting the reason it had when it last encoded.
 async function connectionSample(pc) {
+  const sending = new Set(pc.getTransceivers()
+    .filter((t) => t.mid !== null && t.sender.track?.kind === 'video').map((t) => t.mid));
   const stats = await pc.getStats();
   let pairId = null;
   let availableKbps = null;
@@ -51,7 +54,7 @@ async function connectionSample(pc) {
       && typeof s.availableOutgoingBitrate === 'number') {
       availableKbps = s.availableOutgoingBitrate / 1000;
     }
-    if (s.type === 'outbound-rtp' && s.kind === 'video' && s.qualityLimitationReason
+    if (s.type === 'outbound-rtp' && s.kind === 'video' && sending.has(s.mid) && s.qualityLimitationReason
       && s.qualityLimitationReason !== 'none' && qualityLimitationReason === 'none') {
       qualityLimitationReason = s.qualityLimitationReason;
     }

@@ -46,7 +46,7 @@ test('a mesh of 4 moves to the SFU when a 5th joins, and back to the mesh when t
   t.env.checkPages(ctx);
 });
 
-test('a subscriber switches simulcast layers and the received resolution follows', async (ctx) => {
+test('a subscriber switches simulcast layers and the received resolution follows; the publisher sends only the layers watched', async (ctx) => {
   // A classroom goes to the SFU at 3.
   const q = { policy: 'classroom', w: 640, h: 480, fps: 15 };
   const peers = [];
@@ -63,6 +63,24 @@ test('a subscriber switches simulcast layers and the received resolution follows
   await viewer.evaluate((id) => window.chorus.room.setVideoQuality(id, 'high'), target);
   await waitUntil(async () => (await width()) === 640, { timeout: 20000, message: 'back to the high layer' });
   ctx.diagnostic(`layers: 640 -> ${'<=160'} -> 640 wide from ${target}`);
+
+  // The publisher side (the bitrate controller): once both students watch the teacher at the
+  // low layer (a `layers` signal each), the teacher stops sending its high layer; one student
+  // asking for high again brings it back.
+  const [teacher, s1, s2] = peers;
+  const teacherId = await teacher.peerId();
+  const encodings = () => teacher.evaluate(() => {
+    const pc = window.chorus.room.getMediaServerConnection('publisher');
+    const sender = pc?.getSenders().find((s) => s.track?.kind === 'video');
+    return Object.fromEntries((sender?.getParameters().encodings ?? []).map((e) => [e.rid, e.active]));
+  });
+  assert.equal((await encodings()).h, true, 'the teacher sends its high layer while students watch it');
+  for (const student of [s1, s2]) await student.evaluate((id) => window.chorus.room.setVideoQuality(id, 'low'), teacherId);
+  await waitUntil(async () => { const e = await encodings(); return e.h === false && e.l === true && e; },
+    { timeout: 20000, message: 'the teacher stops its high layer that nobody watches' });
+  await s1.evaluate((id) => window.chorus.room.setVideoQuality(id, 'high'), teacherId);
+  await waitUntil(async () => (await encodings()).h === true,
+    { timeout: 20000, message: 'the high layer again once a student watches it' });
   t.env.checkPages(ctx);
 });
 

@@ -505,3 +505,19 @@ TEST_CASE("uplink budget: back off on loss, hold, then probe", "[abr]") {
   b.update(none, 9500);
   CHECK(b.budget_bps() == held);
 }
+
+TEST_CASE("video stays on while the browser's estimate for the path says it fits", "[abr]") {
+  World w;
+  w.conns = {mesh_conn("p2", 2e6)};
+  for (int i = 0; i < 4; ++i) w.tick(2e6);
+  // Heavy loss the browser's estimate does not share (a starved CPU drops packets on receive):
+  // the budget backs off, but the picture stays.
+  for (int i = 0; i < 8; ++i) w.tick(80e3);
+  CHECK(w.core.uplink_budget_bps() < 100e3);
+  CHECK(w.video_active("p2"));
+  // The browser agrees: off.
+  w.conns[0].available = 90e3;
+  w.tick(80e3);
+  w.tick(80e3);
+  CHECK_FALSE(w.video_active("p2"));
+}

@@ -407,7 +407,14 @@ void AbrCore::allocate(const std::vector<Measured>& sending, double now_ms) {
     VideoSender* s = senders[i];
     if (s == nullptr) continue;
     if (sending[i].source.height > 0) s->source = sending[i].source;
-    const double connection_bps = shares[i] + claims[i].audio_bps;
+    double connection_bps = shares[i] + claims[i].audio_bps;
+    // Video goes off only when the browser's own estimate for this path agrees that it cannot
+    // carry it: a starved CPU (late RTCP, receive queues overflowing) looks like congestion to
+    // the budget, and must not blank a peer's picture.
+    const auto& available = sending[i].available_bps;
+    if (s->video_on && available && *available >= config_.restore_video_bps) {
+      connection_bps = std::max(connection_bps, config_.audio_floor_bps);
+    }
     const bool on = video_allowed(*s, connection_bps, now_ms);
     const double share = on ? shares[i] : 0;
     if (sending[i].c->path == Path::Publish) decide_publish_video(sending[i], *s, share);
