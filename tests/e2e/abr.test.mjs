@@ -111,16 +111,10 @@ test('(a) two peers: the sender follows its uplink down to 500 kbit/s and back u
   }
 });
 
-// Known failure with the controller (2026-11-24, glue 4d898c9, dist's AbrCore built 17:55 UTC): the
-// uplink budget falls to 300-570 kbit/s and A's video is turned off on one to three of its
-// connections (room.stats peers[].videoSending false; 3 of 5 runs), while Chromium alone kept
-// all three decoding. Marked todo so that it reports without failing CI; drop the todo when the
-// controller shares the link.
-const MESH_TODO = ADAPTIVE
-  ? 'AbrCore turns A\'s video off on a 1.2 Mbit/s mesh uplink (budget 300-570 kbit/s, videoSending false)'
-  : false;
-
-test('(b) 4-peer mesh on a shaped 1.2 Mbit/s uplink: the three connections share it, everyone keeps decoding A', { todo: MESH_TODO }, async (ctx) => {
+// With the AbrCore in dist before 18:33 UTC on 2026-11-24 this case failed in 3 of 5 runs (the
+// uplink budget fell to 300-570 kbit/s and A's video was turned off on one to three
+// connections); with the one after 5d28a6b it passed in every run seen.
+test('(b) 4-peer mesh on a shaped 1.2 Mbit/s uplink: the three connections share it, everyone keeps decoding A', async (ctx) => {
   const CAP = 1200;
   const rig = await openRig({
     server, room: `abr-b-${process.pid}`, adaptive: undefined, // the Room's default (adaptiveBitrate on, once the glue has it)
