@@ -30,6 +30,7 @@ struct Conn {
   double available = 3e6;                     // the browser's estimate
   double audio_bytes = 0, audio_packets = 0, video_bytes = 0, video_packets = 0;
   double lost = 0, video_lost = 0;  // audio's, video's (each mid's remote-inbound-rtp)
+  double own_loss = 0;              // this peer's own path loses this share on top
   double video_rate = 0;                       // what the encoder sent in the last interval
   double rtt = 0.04;
   // subscribe side: video received from `from`
@@ -68,8 +69,8 @@ void step(std::vector<Conn>& conns, double capacity) {
     c.video_bytes += c.video_rate / 8;
     const double vp = c.video_rate / 8 / 1100;
     c.video_packets += vp;
-    c.lost += std::round(50 * loss);
-    c.video_lost += std::round(vp * loss);
+    c.lost += std::round(50 * (loss + c.own_loss));
+    c.video_lost += std::round(vp * (loss + c.own_loss));
     c.rtt = 0.04 + (capacity > 0 ? queue / capacity : 0);
   }
 }
@@ -464,7 +465,7 @@ TEST_CASE("uplink budget: back off on loss, hold, then probe", "[abr]") {
   UplinkSample s;
   s.sent_bps = 1e6;
   s.available_bps = 1.5e6;
-  s.rtt_ms = 40;
+  s.queue_ms = 0;
   s.loss_fraction = 0;
   b.update(s, 1000);
   CHECK(b.budget_bps() == 1.5e6);
@@ -487,7 +488,7 @@ TEST_CASE("uplink budget: back off on loss, hold, then probe", "[abr]") {
   CHECK(b.trend() == UplinkBudget::Trend::Probing);
   CHECK(b.budget_bps() == 1.5e6);  // caught up with the browser's estimate
   // One RTT jump (a busy machine) is not a queue; nor is a long RTT while we send little.
-  s.rtt_ms = 250;
+  s.queue_ms = 210;
   b.update(s, 5500);
   CHECK(b.trend() != UplinkBudget::Trend::Backoff);
   b.update(s, 6500);
@@ -520,4 +521,30 @@ TEST_CASE("video stays on while the browser's estimate for the path says it fits
   w.tick(80e3);
   w.tick(80e3);
   CHECK_FALSE(w.video_active("p2"));
+}
+
+TEST_CASE("one peer's lossy downlink caps that connection, not the shared uplink", "[abr]") {
+  World w;
+  w.conns = {mesh_conn("p2", 1.5e6), mesh_conn("p3", 1.5e6), mesh_conn("p4", 1.5e6)};
+  for (int i = 0; i < 5; ++i) w.tick(6e6);
+  // p4's own path loses 20 % and its estimate falls; the uplink is fine.
+  w.conns[2].own_loss = 0.2;
+  w.conns[2].available = 300e3;
+  for (int i = 0; i < 10; ++i) w.tick(6e6);
+  CHECK(w.core.uplink_budget_bps() > 3e6);
+  CHECK(w.video_cap("p2") > 1e6);
+  CHECK(w.video_cap("p3") > 1e6);
+  CHECK(w.video_cap("p4") <= 300e3);
+  CHECK(w.video_active("p4"));
+}
+
+TEST_CASE("the frame rate keeps its step while the bitrate hovers at a threshold", "[abr]") {
+  const VideoSource hd;
+  const auto full = video_encoding(300e3, hd, std::nullopt);
+  CHECK(full.max_framerate == 30);
+  CHECK(video_encoding(240e3, hd, full).max_framerate == 30);  // within 15 %
+  const auto low = video_encoding(200e3, hd, full);
+  CHECK(low.max_framerate == 15);
+  CHECK(video_encoding(260e3, hd, low).max_framerate == 15);
+  CHECK(video_encoding(300e3, hd, low).max_framerate == 30);
 }

@@ -37,6 +37,13 @@ TEST_CASE("a stats sample keeps good values and describes bad ones", "[stats]") 
   CHECK(c.inbound.empty());
   // currentRoundTripTime, packetsSent, frameHeight, kind, inbound, a non-object, a bad path.
   CHECK(problems.size() == 7);
+
+  // packetsLost is signed in webrtc-stats (duplicates): a negative one reads as 0, quietly.
+  problems.clear();
+  Json dup = {{"connections", {{{"id", "p2"}, {"path", "mesh"},
+                                {"remoteInbound", {{{"mid", "1"}, {"kind", "video"}, {"packetsLost", -3}}}}}}}};
+  CHECK(read_stats_sample(dup, problems).connections[0].remote_inbound[0].packets_lost == 0);
+  CHECK(problems.empty());
 }
 
 TEST_CASE("a stats sample is bounded", "[stats]") {

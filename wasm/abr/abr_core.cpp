@@ -48,9 +48,12 @@ struct AbrCore::Measured {
   bool video_growing = false;
   double video_bps = 0;
   std::string video_mid;
+  bool video_simulcast = false;
   VideoSource source;
   std::optional<double> loss;  // of what we send
+  double packets_out = 0;      // the packets that loss is over
   std::optional<double> rtt_ms;
+  std::optional<double> queue_ms;
   std::optional<double> available_bps;
 
   struct In {
@@ -84,6 +87,13 @@ void AbrCore::handle(const Json& input, double now_ms) {
     const auto peer = get_string(input, "peer").value_or("");
     peers_.erase(peer);
     subscriptions_.erase(peer);
+    min_rtts_.erase(peer);
+    const std::string prefix = peer + "/";
+    for (auto it = senders_.lower_bound(prefix); it != senders_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+      it = senders_.erase(it);
+    }
+    // A sample already under way may still carry it: it must not come back from that.
+    if (!peer.empty() && removed_.size() < kMaxPeers) removed_[peer] = now_ms;
     return;
   }
   warn("unknown input type `" + type + "`");
@@ -101,7 +111,7 @@ void AbrCore::warn(std::string message) {
 }
 
 AbrCore::PeerState* AbrCore::peer_state(const std::string& id) {
-  if (id.empty()) return nullptr;
+  if (id.empty() || removed_.count(id)) return nullptr;
   auto it = peers_.find(id);
   if (it != peers_.end()) return &it->second;
   if (peers_.size() >= kMaxPeers) {
@@ -140,7 +150,7 @@ void AbrCore::on_layer_wants(const Json& input) {
 
 // ---- a sample ----------------------------------------------------------------------------
 
-AbrCore::Measured AbrCore::measure(const stats::ConnectionSample& c, double interval_s,
+AbrCore::Measured AbrCore::measure(const stats::ConnectionSample& c, double interval_s, double now_ms,
                                    std::vector<std::string>& problems) {
   Measured m;
   m.c = &c;
@@ -149,6 +159,21 @@ AbrCore::Measured AbrCore::measure(const stats::ConnectionSample& c, double inte
     if (!bytes) return std::nullopt;
     return *bytes * 8 / interval_s;
   };
+
+  // The video sender we steer: the simulcast one (rows with a rid) if any, else the lowest
+  // mid (the first video added: the camera; a later screen share is paid for, not steered).
+  const auto mid_before = [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  };
+  for (const auto& o : c.outbound) {
+    if (o.kind != "video") continue;
+    const bool simulcast = !o.rid.empty();
+    if (m.video_mid.empty() || (simulcast && !m.video_simulcast) ||
+        (simulcast == m.video_simulcast && mid_before(o.mid, m.video_mid))) {
+      m.video_mid = o.mid;
+      m.video_simulcast = simulcast;
+    }
+  }
 
   // What we send, per encoding, and what the far end says of it.
   double sent = 0;
@@ -162,46 +187,66 @@ AbrCore::Measured AbrCore::measure(const stats::ConnectionSample& c, double inte
       sent += *rate;
       any_rate = true;
     }
-    if (o.kind == "audio") {
-      m.has_audio = true;
+    if (o.kind == "audio" || o.mid != m.video_mid) {
+      // Audio, and video we do not steer: a cost the split pays first.
+      m.has_audio = m.has_audio || o.kind == "audio";
       if (rate) m.audio_bps = m.audio_bps.value_or(0) + *rate;
-    } else {
-      m.has_video = true;
-      if (m.video_mid.empty()) m.video_mid = o.mid;
-      if (rate && *rate > 0) {
-        m.video_growing = true;
-        m.video_bps += *rate;
-      }
-      if (o.source_width && o.source_height && *o.source_width > 0 && *o.source_height > 0) {
-        m.source.width = *o.source_width;
-        m.source.height = *o.source_height;
-        if (o.source_frames_per_second && *o.source_frames_per_second > 0) {
-          m.source.frames_per_second = *o.source_frames_per_second;
-        }
+      continue;
+    }
+    m.has_video = true;
+    if (rate && *rate > 0) {
+      m.video_growing = true;
+      m.video_bps += *rate;
+    }
+    if (o.source_width && o.source_height && *o.source_width > 0 && *o.source_height > 0) {
+      m.source.width = *o.source_width;
+      m.source.height = *o.source_height;
+      if (o.source_frames_per_second && *o.source_frames_per_second > 0) {
+        m.source.frames_per_second = *o.source_frames_per_second;
       }
     }
   }
   if (any_rate) m.sent_bps = sent;
 
-  double lost = 0, out_packets = 0;
-  bool counted = false;
-  std::optional<double> fraction, rtt;
+  // Loss: each report's fractionLost (the receiver's count over its own report interval),
+  // weighted by the packets its stream sent. A difference of packetsLost would be divided by
+  // the wrong window: reports come every 1 s for video but every 5 s or so for audio.
+  double lost = 0, weighed = 0;
+  std::optional<double> rtt;
   for (const auto& r : c.remote_inbound) {
     const std::string key = base + "rin/" + r.mid + "/" + r.rid + "/packetsLost";
     const auto d = counters_.delta(key, r.packets_lost, problems, true);
     auto sent_it = packets_sent.find(r.mid + "/" + r.rid);
-    if (d && sent_it != packets_sent.end()) {
-      lost += *d;
-      out_packets += sent_it->second;
-      counted = true;
+    const double packets = sent_it != packets_sent.end() ? sent_it->second : 0;
+    if (packets > 0 && r.fraction_lost) {
+      lost += std::min(1.0, *r.fraction_lost) * packets;
+      weighed += packets;
+    } else if (packets > 0 && d) {
+      lost += std::min(*d, packets);
+      weighed += packets;
     }
-    if (r.fraction_lost) fraction = std::max(fraction.value_or(0), std::min(1.0, *r.fraction_lost));
     if (r.round_trip_time) rtt = std::max(rtt.value_or(0), *r.round_trip_time * 1000);
   }
-  if (counted && out_packets + lost > 0) m.loss = std::min(1.0, lost / std::max(out_packets, lost));
-  else if (fraction) m.loss = fraction;
+  if (weighed > 0) {
+    m.loss = lost / weighed;
+    m.packets_out = weighed;
+  }
   if (!rtt && c.pair.current_round_trip_time) rtt = *c.pair.current_round_trip_time * 1000;
   m.rtt_ms = rtt;
+  if (rtt) {
+    // This connection's queueing delay: its RTT above its own minimum of the last 30 s.
+    auto it = min_rtts_.find(c.id);
+    if (it == min_rtts_.end() && min_rtts_.size() < kMaxPeers) it = min_rtts_.emplace(c.id, std::deque<std::pair<double, double>>{}).first;
+    if (it != min_rtts_.end()) {
+      auto& history = it->second;
+      while (!history.empty() && now_ms - history.front().first > kMinRttWindowMs) history.pop_front();
+      if (history.size() >= 64) history.pop_front();
+      history.emplace_back(now_ms, *rtt);
+      double least = *rtt;
+      for (const auto& [t, v] : history) least = std::min(least, v);
+      m.queue_ms = *rtt - least;
+    }
+  }
   m.available_bps = c.pair.available_outgoing_bitrate;
 
   // What we receive.
@@ -256,15 +301,30 @@ void AbrCore::on_sample(const Json& input, double now_ms) {
 
   std::vector<Measured> all;
   if (interval_s) {
-    for (const auto& c : sample.connections) all.push_back(measure(c, *interval_s, problems));
+    for (const auto& c : sample.connections) all.push_back(measure(c, *interval_s, now_ms, problems));
   } else {
     // The first sample only starts the counters.
-    for (const auto& c : sample.connections) measure(c, 1, problems);
+    for (const auto& c : sample.connections) measure(c, 1, now_ms, problems);
   }
   counters_.end_sample();
   mesh_peers_.clear();
+  std::set<std::string> present;
   for (const auto& c : sample.connections) {
     if (c.path == Path::Mesh && mesh_peers_.size() < kMaxPeers) mesh_peers_.insert(c.id);
+    present.insert(c.id);
+  }
+  // Senders and RTT histories of connections that are gone go with them.
+  for (auto it = senders_.begin(); it != senders_.end();) {
+    if (present.count(it->first.substr(0, it->first.rfind('/')))) ++it;
+    else it = senders_.erase(it);
+  }
+  for (auto it = min_rtts_.begin(); it != min_rtts_.end();) {
+    if (present.count(it->first)) ++it;
+    else it = min_rtts_.erase(it);
+  }
+  for (auto it = removed_.begin(); it != removed_.end();) {
+    if (now_ms - it->second > kRemovedMemoryMs) it = removed_.erase(it);
+    else ++it;
   }
 
   if (interval_s) {
@@ -272,17 +332,29 @@ void AbrCore::on_sample(const Json& input, double now_ms) {
     UplinkSample up;
     up.interval_s = *interval_s;
     std::vector<Measured> sending;
+    double lost = 0, packets = 0, queue_weighted = 0, queue_bps = 0;
     for (const Measured& m : all) {
       if (m.c->outbound.empty() || m.c->path == Path::Subscribe) continue;
       sending.push_back(m);
       if (m.sent_bps) up.sent_bps = up.sent_bps.value_or(0) + *m.sent_bps;
-      if (m.loss) up.loss_fraction = std::max(up.loss_fraction.value_or(0), *m.loss);
-      if (m.rtt_ms) up.rtt_ms = std::max(up.rtt_ms.value_or(0), *m.rtt_ms);
+      // Only connections that sent in the interval speak for the uplink: a paused one (its peer
+      // takes our media from the SFU) has stale estimates, loss and RTT.
+      if (!m.sent_bps || *m.sent_bps < 1000) continue;
+      if (m.loss && m.packets_out > 0) {
+        lost += *m.loss * m.packets_out;
+        packets += m.packets_out;
+      }
+      if (m.queue_ms) {
+        queue_weighted += *m.queue_ms * *m.sent_bps;
+        queue_bps += *m.sent_bps;
+      }
       if (m.available_bps) {
         up.available_bps = up.available_bps.value_or(0) + *m.available_bps;
         up.largest_available_bps = std::max(up.largest_available_bps.value_or(0), *m.available_bps);
       }
     }
+    if (packets > 0) up.loss_fraction = lost / packets;
+    if (queue_bps > 0) up.queue_ms = queue_weighted / queue_bps;
     // Room to try video again on every connection that has it off (the budget only learns by
     // trying, and audio alone never tests the link).
     double off = 0;
@@ -496,7 +568,10 @@ void AbrCore::decide_subscriptions(const std::vector<Measured>& all, double now_
       Subscription& sub = subscriptions_[in.peer];
       // The top layer's height, from what arrives at the layer we asked for.
       static constexpr double kDown[] = {4, 2, 1};
-      if (in.height && *in.height > 0) sub.full_height = *in.height * kDown[static_cast<int>(sub.layer)];
+      // (Not while a switch settles: the old layer's frames still arrive.)
+      if (in.height && *in.height > 0 && now_ms - sub.changed_ms >= kSwitchSettleMs) {
+        sub.full_height = *in.height * kDown[static_cast<int>(sub.layer)];
+      }
       const PeerState* p = peer_state(in.peer);
       // The app's choice (setVideoQuality) stands as it is; else the view and the downlink.
       Layer want = layer_for_view(p && p->view_height ? p->view_height : std::nullopt, sub.full_height);

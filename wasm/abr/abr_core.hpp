@@ -48,6 +48,10 @@ inline constexpr std::size_t kMaxPeers = 256;
 // A layer switch makes the receiver wait for the new layer's keyframe: freezes this soon after
 // one are the switch's, not the downlink's.
 inline constexpr double kSwitchSettleMs = 4000;
+// A connection's queueing delay is its RTT above its own minimum over this window.
+inline constexpr double kMinRttWindowMs = 30000;
+// A removed peer's late rows (a sample already under way) are ignored this long.
+inline constexpr double kRemovedMemoryMs = 10000;
 
 class AbrCore {
  public:
@@ -92,7 +96,8 @@ class AbrCore {
   void on_layer_wants(const Json& input);
   PeerState* peer_state(const std::string& id);
 
-  Measured measure(const stats::ConnectionSample& c, double interval_s, std::vector<std::string>& problems);
+  Measured measure(const stats::ConnectionSample& c, double interval_s, double now_ms,
+                   std::vector<std::string>& problems);
   void allocate(const std::vector<Measured>& sending, double now_ms);
   void decide_mesh_video(const Measured& m, VideoSender& sender, double share);
   void decide_publish_video(const Measured& m, VideoSender& sender, double share);
@@ -112,6 +117,9 @@ class AbrCore {
   std::map<std::string, Subscription> subscriptions_;  // key: peer id
   std::map<std::string, PeerState> peers_;
   std::set<std::string> mesh_peers_;  // the mesh connections of the last sample
+  // Per connection: (time, RTT ms) of the last kMinRttWindowMs, for its queueing delay.
+  std::map<std::string, std::deque<std::pair<double, double>>> min_rtts_;
+  std::map<std::string, double> removed_;  // peers removed lately, and when
   std::deque<Json> out_;
 };
 

@@ -4,14 +4,6 @@
 
 namespace chorus::abr {
 
-std::optional<double> UplinkBudget::min_rtt(double now_ms) const {
-  std::optional<double> best;
-  for (const auto& [t, rtt] : rtts_) {
-    if (now_ms - t <= config_.min_rtt_window_ms && (!best || rtt < *best)) best = rtt;
-  }
-  return best;
-}
-
 void UplinkBudget::update(const UplinkSample& s, double now_ms) {
   const bool first = !started_;
   if (first) {
@@ -20,14 +12,7 @@ void UplinkBudget::update(const UplinkSample& s, double now_ms) {
     started_ = true;
   }
 
-  // Queueing delay: the RTT above its minimum over the last 30 s.
-  std::optional<double> queue;
-  if (s.rtt_ms) {
-    while (!rtts_.empty() && now_ms - rtts_.front().first > config_.min_rtt_window_ms) rtts_.pop_front();
-    rtts_.emplace_back(now_ms, *s.rtt_ms);
-    if (rtts_.size() > 256) rtts_.pop_front();  // samples come about once a second
-    queue = *s.rtt_ms - *min_rtt(now_ms);
-  }
+  const std::optional<double> queue = s.queue_ms;
   const std::optional<double> queue_before = queue_ms_;
   queue_ms_ = queue;
 

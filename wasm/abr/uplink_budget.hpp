@@ -12,7 +12,6 @@
 //     to try again): when the browser sees congestion first, the budget follows it down.
 #pragma once
 
-#include <deque>
 #include <optional>
 
 namespace chorus::abr {
@@ -34,15 +33,16 @@ struct UplinkConfig {
   // While the app sends less than the budget (video off, a still screen), the budget grows to
   // at most twice what is sent plus this: enough to try video again, not a figure never tested.
   double probe_headroom_bps = 200'000;
-  double min_rtt_window_ms = 30000;
 };
 
 // One sample of the uplink as a whole.
 struct UplinkSample {
   double interval_s = 1;
   std::optional<double> sent_bps;        // all our outbound RTP (or the pairs' bytesSent)
-  std::optional<double> loss_fraction;   // worst connection's, from remote-inbound-rtp
-  std::optional<double> rtt_ms;          // worst connection's
+  // Over the connections that sent in the interval, weighted by what each sent: one peer's
+  // poor downlink is that connection's problem (its own cap), not the shared uplink's.
+  std::optional<double> loss_fraction;   // from remote-inbound-rtp
+  std::optional<double> queue_ms;        // each connection's RTT above its own recent minimum
   // The sum of the connections' availableOutgoingBitrate: what the browser thinks the uplink
   // carries. In a mesh each connection estimates alone, so this can overshoot a shared
   // bottleneck; the back-off on loss and queueing is what catches that.
@@ -70,15 +70,12 @@ class UplinkBudget {
   std::optional<double> queue_delay_ms() const { return queue_ms_; }
 
  private:
-  std::optional<double> min_rtt(double now_ms) const;
-
   UplinkConfig config_;
   double cap_ = 0;     // ours: backs off on loss and queueing, probes when clean
   double budget_ = 0;  // the cap, bounded by the browser's estimates
   bool started_ = false;
   Trend trend_ = Trend::Probing;
   double hold_until_ = 0;
-  std::deque<std::pair<double, double>> rtts_;  // (time, rtt) within min_rtt_window_ms
   std::optional<double> queue_ms_;
   int queued_samples_ = 0;
 };

@@ -18,8 +18,16 @@ VideoEncoding video_encoding(double bitrate_bps, const VideoSource& source,
   VideoEncoding e;
   e.max_bitrate = std::round(bitrate_bps);
   const double source_fps = source.frames_per_second > 0 ? source.frames_per_second : 30;
-  e.max_framerate = bitrate_bps >= 250'000 ? source_fps : bitrate_bps >= 120'000 ? std::min(15.0, source_fps)
-                                                                                    : std::min(10.0, source_fps);
+  // Frame-rate steps at 250 and 120 kbit/s, with 15 % of hysteresis around each: a share
+  // hovering at a threshold must not flip the rate every second.
+  const auto fps_at = [&](double bps) {
+    return bps >= 250'000 ? source_fps : bps >= 120'000 ? std::min(15.0, source_fps) : std::min(10.0, source_fps);
+  };
+  e.max_framerate = fps_at(bitrate_bps);
+  if (current && current->active &&
+      (fps_at(bitrate_bps * 1.15) == current->max_framerate || fps_at(bitrate_bps / 1.15) == current->max_framerate)) {
+    e.max_framerate = std::min(current->max_framerate, source_fps);
+  }
   constexpr int kCount = sizeof(kScales) / sizeof(kScales[0]);
   int now = 0;
   if (current) {

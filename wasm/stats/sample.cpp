@@ -11,12 +11,14 @@ class Reader {
       : row_(row), where_(std::move(where)), problems_(problems) {}
 
   // A non-negative finite number, or nullopt (with a problem when present but unusable).
-  Value number(const char* key) {
+  // `signed_counter`: webrtc-stats' packetsLost, which duplicates can make negative; read as 0.
+  Value number(const char* key, bool signed_counter = false) {
     const Json* v = find_field(row_, key);
     if (v == nullptr || v->is_null()) return std::nullopt;
     if (!v->is_number()) return bad(key, "is not a number");
     const double d = v->get<double>();
     if (!std::isfinite(d)) return bad(key, "is not finite");
+    if (d < 0 && signed_counter) return 0.0;
     if (d < 0) return bad(key, "is negative");
     return d;
   }
@@ -113,7 +115,7 @@ void read_connection(const Json& c, const std::string& where, std::vector<std::s
     ri.mid = r.text("mid");
     ri.kind = r.text("kind");
     ri.rid = r.text("rid");
-    ri.packets_lost = r.number("packetsLost");
+    ri.packets_lost = r.number("packetsLost", true);
     ri.fraction_lost = r.number("fractionLost");
     ri.jitter = r.number("jitter");
     ri.round_trip_time = r.number("roundTripTime");
@@ -127,7 +129,7 @@ void read_connection(const Json& c, const std::string& where, std::vector<std::s
     in.kind = r.text("kind");
     in.bytes_received = r.number("bytesReceived");
     in.packets_received = r.number("packetsReceived");
-    in.packets_lost = r.number("packetsLost");
+    in.packets_lost = r.number("packetsLost", true);
     in.jitter = r.number("jitter");
     in.frames_per_second = r.number("framesPerSecond");
     in.frame_width = r.number("frameWidth");
