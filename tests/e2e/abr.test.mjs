@@ -17,7 +17,9 @@ import {
   meanRate, longestStall, between, findNumber, waitFirstFrames,
 } from './abr-scenario.mjs';
 
+// The controller must be there (a dist/ without the AbrCore would test Chromium alone).
 const ADAPTIVE = glueHasAdaptiveBitrate();
+assert.ok(ADAPTIVE, 'the glue has adaptiveBitrate and dist/chorus-media.wasm the AbrCore (bash tools/build.sh wasm)');
 const HIGH = 3000;
 const LOW = 500;
 

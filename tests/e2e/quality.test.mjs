@@ -1,6 +1,6 @@
 // Bitrate and quality end to end (docs/architecture.md, "Bitrate and quality"): real Chromium
 // pages in a mesh, the AbrCore from dist/chorus-media.mjs deciding, js-glue/bitrate.js
-// executing. Skipped while the module in dist/ has no AbrCore.
+// executing.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -8,12 +8,10 @@ import { Env, ROOT, waitUntil, sleep, fmt } from './harness.mjs';
 
 // embind names live in the .wasm, so the module is asked rather than its text searched.
 const media = await import(path.join(ROOT, 'dist/chorus-media.mjs')).then(({ default: create }) => create(), () => null);
-const HAS_ABR = typeof media?.AbrCore === 'function';
-const skip = HAS_ABR ? false : 'dist/chorus-media has no AbrCore yet';
+assert.equal(typeof media?.AbrCore, 'function', 'dist/chorus-media exports the AbrCore (bash tools/build.sh wasm)');
 
 let env;
 before(async () => {
-  if (!HAS_ABR) return;
   env = await Env.create({ routedPages: true });
   env.serveFromDisk('/e2e/', 'tests/e2e/pages');
 });
@@ -55,7 +53,7 @@ const snapshot = (p, peerId) => p.evaluate((peerId) => {
   return { stats: room.stats, quality: room.peers.get(peerId)?.quality ?? null, rec: window.__abr };
 }, peerId);
 
-test('two pages in a mesh: room.stats, peer.quality, quality events, and a maxBitrate set by the controller', { skip }, async (ctx) => {
+test('two pages in a mesh: room.stats, peer.quality, quality events, and a maxBitrate set by the controller', async (ctx) => {
   const room = newRoom('abr');
   const a = await open('alice', room);
   const b = await open('bob', room);
@@ -109,7 +107,7 @@ test('two pages in a mesh: room.stats, peer.quality, quality events, and a maxBi
   env.checkPages(ctx);
 });
 
-test('adaptiveBitrate: false measures and scores, but leaves the senders to the browser', { skip }, async (ctx) => {
+test('adaptiveBitrate: false measures and scores, but leaves the senders to the browser', async (ctx) => {
   const room = newRoom('abr-off');
   const a = await open('alice', room, { adaptiveBitrate: false });
   const b = await open('bob', room, { adaptiveBitrate: false });
