@@ -26,6 +26,13 @@ export function glueHasAdaptiveBitrate({ glue = path.join(ROOT, 'js-glue'), dist
 export const HEAVY = { width: 1280, height: 720, fps: 30, seconds: 2, noise: 8 };
 export const HEAVY_SMALL = { width: 640, height: 360, fps: 30, seconds: 2, noise: 8 };
 
+/** The 4-peer mesh: A on a heavy 640x360 camera behind a `capKbit` uplink; B, C, D light,
+ *  without audio (the test and the bench share it). */
+export const meshHosts = (capKbit) => [
+  { name: 'A', heavy: HEAVY_SMALL, shape: { rateKbit: capKbit } },
+  ...['B', 'C', 'D'].map((name) => ({ name, w: 320, h: 240, fps: 15, audio: false })),
+];
+
 /**
  * Opens one page per host, each host a namespace with its own Chromium.
  * @param {object} o

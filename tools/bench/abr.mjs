@@ -31,7 +31,7 @@ import { execFileSync } from 'node:child_process';
 import { chromiumVersion, writeSection } from './doc.mjs';
 import { startTestServer, sleep, ROOT } from '../../tests/e2e/harness.mjs';
 import {
-  openRig, Sampler, glueHasAdaptiveBitrate, HEAVY, HEAVY_SMALL, sentBytes, windowRates, inbound,
+  openRig, Sampler, glueHasAdaptiveBitrate, HEAVY, meshHosts, sentBytes, windowRates, inbound,
   meanRate, remoteLoss, between, findNumber, waitFirstFrames,
 } from '../../tests/e2e/abr-scenario.mjs';
 
@@ -149,12 +149,7 @@ async function twoPeers(server, mode, run) {
 async function mesh(server, mode, run) {
   const rig = await openRig({
     server, room: `bench-abr-mesh-${process.pid}-${mode}-${run}`, adaptive: adaptiveOf(mode), serve: SERVE,
-    hosts: [
-      { name: 'A', heavy: HEAVY_SMALL, shape: { rateKbit: MESH_CAP } },
-      { name: 'B', w: 320, h: 240, fps: 15, audio: false },
-      { name: 'C', w: 320, h: 240, fps: 15, audio: false },
-      { name: 'D', w: 320, h: 240, fps: 15, audio: false },
-    ],
+    hosts: meshHosts(MESH_CAP),
   });
   const [a, ...others] = rig.peers;
   const sa = new Sampler(a, 500);
